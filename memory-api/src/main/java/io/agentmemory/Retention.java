@@ -1,0 +1,184 @@
+package io.agentmemory;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+
+/**
+ * How much history each session keeps. Backends apply retention when a session is written: messages beyond a limit
+ * are removed physically, oldest first, and handed to the {@link EvictionListener} with their {@link RemovalCause}.
+ * Expired messages are also invisible to reads from the moment they expire.
+ *
+ * <p>Rules every backend follows:
+ *
+ * <ul>
+ *   <li>Pinned messages ({@link Message#isPinned()}) are never removed by retention and do not count toward its
+ *       limits.
+ *   <li>A tool-call group is removed whole: when an assistant message with tool calls goes, the tool messages that
+ *       answer it go with it, for the same cause.
+ *   <li>Order: {@link #maxAge()} ({@link RemovalCause#EXPIRED}), then {@link #overflow()}
+ *       ({@link RemovalCause#OVERFLOW}), then {@link #maxMessages()} ({@link RemovalCause#SIZE}), then
+ *       {@link #maxTokens()} ({@link RemovalCause#TOKENS}).
+ * </ul>
+ *
+ * Immutable and thread-safe.
+ */
+public final class Retention {
+    private static final Retention NONE = builder().build();
+
+    private final Integer maxMessages;
+    private final Long maxTokens;
+    private final Duration maxAge;
+    private final Overflow overflow;
+
+    private Retention(Builder b) {
+        if (b.maxMessages != null && b.maxMessages < 1) {
+            throw invalid("maxMessages is " + b.maxMessages + "; it must be >= 1");
+        }
+        if (b.maxTokens != null && b.maxTokens < 1) {
+            throw invalid("maxTokens is " + b.maxTokens + "; it must be >= 1");
+        }
+        if (b.maxAge != null && (b.maxAge.isNegative() || b.maxAge.isZero())) {
+            throw invalid("maxAge is " + b.maxAge + "; it must be positive");
+        }
+        this.maxMessages = b.maxMessages;
+        this.maxTokens = b.maxTokens;
+        this.maxAge = b.maxAge;
+        this.overflow = b.overflow;
+    }
+
+    private static ConfigurationException invalid(String message) {
+        return new ConfigurationException("retention: " + message);
+    }
+
+    /** Keep everything until cleared. */
+    public static Retention none() {
+        return NONE;
+    }
+
+    /** Keep the newest {@code n} unpinned messages (FIFO). */
+    public static Retention maxMessages(int n) {
+        return builder().maxMessages(n).build();
+    }
+
+    /** Keep the newest unpinned messages whose stored token counts add up to at most {@code n}. */
+    public static Retention maxTokens(long n) {
+        return builder().maxTokens(n).build();
+    }
+
+    /** Keep unpinned messages whose timestamp is within {@code age} of now. */
+    public static Retention maxAge(Duration age) {
+        return builder().maxAge(age).build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public OptionalInt maxMessages() {
+        return maxMessages == null ? OptionalInt.empty() : OptionalInt.of(maxMessages);
+    }
+
+    public OptionalLong maxTokens() {
+        return maxTokens == null ? OptionalLong.empty() : OptionalLong.of(maxTokens);
+    }
+
+    public Optional<Duration> maxAge() {
+        return Optional.ofNullable(maxAge);
+    }
+
+    public Optional<Overflow> overflow() {
+        return Optional.ofNullable(overflow);
+    }
+
+    /** Whether no limit is set. */
+    public boolean isNone() {
+        return maxMessages == null && maxTokens == null && maxAge == null && overflow == null;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Retention r
+                && Objects.equals(maxMessages, r.maxMessages)
+                && Objects.equals(maxTokens, r.maxTokens)
+                && Objects.equals(maxAge, r.maxAge)
+                && Objects.equals(overflow, r.overflow);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(maxMessages, maxTokens, maxAge, overflow);
+    }
+
+    @Override
+    public String toString() {
+        return "Retention[maxMessages=" + maxMessages + ", maxTokens=" + maxTokens + ", maxAge=" + maxAge
+                + ", overflow=" + overflow + "]";
+    }
+
+    /**
+     * When a session holds more than {@code maxSize} unpinned messages, all but the newest
+     * {@code floor(maxSize * keepFraction)} are removed at once and handed to the eviction listener as one
+     * {@link RemovalCause#OVERFLOW} batch: an archive or a summarizer gets the overflow in one piece.
+     *
+     * @param maxSize the most unpinned messages kept, at least 1
+     * @param keepFraction the fraction of {@code maxSize} kept after an overflow, in [0, 1)
+     */
+    public record Overflow(int maxSize, double keepFraction) {
+        public Overflow {
+            if (maxSize < 1) {
+                throw invalid("overflow maxSize is " + maxSize + "; it must be >= 1");
+            }
+            if (!(keepFraction >= 0 && keepFraction < 1)) {
+                throw invalid("overflow keepFraction is " + keepFraction + "; it must be in [0, 1)");
+            }
+        }
+
+        /** How many unpinned messages remain after an overflow. */
+        public int keep() {
+            return (int) Math.floor(maxSize * keepFraction);
+        }
+    }
+
+    /** Builds a {@link Retention}; {@link #build()} validates. Not thread-safe. */
+    public static final class Builder {
+        private Integer maxMessages;
+        private Long maxTokens;
+        private Duration maxAge;
+        private Overflow overflow;
+
+        private Builder() {}
+
+        public Builder maxMessages(int maxMessages) {
+            this.maxMessages = maxMessages;
+            return this;
+        }
+
+        public Builder maxTokens(long maxTokens) {
+            this.maxTokens = maxTokens;
+            return this;
+        }
+
+        public Builder maxAge(Duration maxAge) {
+            this.maxAge = Objects.requireNonNull(maxAge, "maxAge");
+            return this;
+        }
+
+        /** See {@link Overflow}. */
+        public Builder overflow(int maxSize, double keepFraction) {
+            this.overflow = new Overflow(maxSize, keepFraction);
+            return this;
+        }
+
+        /**
+         * The retention.
+         *
+         * @throws ConfigurationException naming the invalid setting
+         */
+        public Retention build() {
+            return new Retention(this);
+        }
+    }
+}
