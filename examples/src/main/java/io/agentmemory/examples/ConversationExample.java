@@ -1,0 +1,32 @@
+package io.agentmemory.examples;
+
+import io.agentmemory.Memory;
+import io.agentmemory.MemoryStore;
+import io.agentmemory.Retention;
+import io.agentmemory.core.inmemory.InMemoryMemory;
+
+/** The spec's conversation memory: the agent remembers the name it was told, from its memory alone. */
+public final class ConversationExample {
+    private ConversationExample() {}
+
+    public static void main(String[] args) {
+        Out.title("Conversation memory");
+        try (Memory memory =
+                InMemoryMemory.builder().retention(Retention.maxMessages(50)).build()) {
+            MemoryStore store = memory.session("acme", "alice-chat");
+            ScriptedAgent bot = new ScriptedAgent(
+                    "ConversationBot",
+                    store,
+                    "You are a helpful assistant. Reference previous messages when relevant.",
+                    4000);
+            ask(bot, "My name is Alice");
+            ask(bot, "What's my name?");
+            Out.messages("stored history", store.history());
+        }
+    }
+
+    static void ask(ScriptedAgent agent, String text) {
+        Out.turn("user", text);
+        Out.turn(agent.name(), agent.call(text));
+    }
+}

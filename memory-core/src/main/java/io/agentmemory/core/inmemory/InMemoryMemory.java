@@ -1,0 +1,319 @@
+package io.agentmemory.core.inmemory;
+
+import io.agentmemory.Capability;
+import io.agentmemory.ErrorCode;
+import io.agentmemory.EvictionListener;
+import io.agentmemory.HistoryQuery;
+import io.agentmemory.InvalidInputException;
+import io.agentmemory.Memory;
+import io.agentmemory.MemoryException;
+import io.agentmemory.MemoryStore;
+import io.agentmemory.Message;
+import io.agentmemory.RemovalCause;
+import io.agentmemory.Retention;
+import io.agentmemory.SessionKey;
+import io.agentmemory.TokenCount;
+import io.agentmemory.TokenCounter;
+import io.agentmemory.core.tokens.TokenCounters;
+import io.agentmemory.spi.MemoryContext;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The in-memory backend: every session's messages in this JVM's heap, gone when the process ends. Appending costs
+ * O(1) whatever the history length; {@code history(limit)} and {@code contextWindow} cost O(result). Supports every
+ * {@link Capability} but {@link Capability#PERSISTENT}. Thread-safe.
+ *
+ * <pre>{@code
+ * Memory memory = InMemoryMemory.builder().retention(Retention.maxMessages(100)).build();
+ * MemoryStore chat = memory.session("acme", "chat-42");
+ * chat.add(Message.user("My name is Alice"));
+ * }</pre>
+ */
+public final class InMemoryMemory implements Memory {
+    private static final Set<Capability> CAPABILITIES = Set.copyOf(EnumSet.complementOf(EnumSet.of(Capability.PERSISTENT)));
+
+    private final MemoryContext context;
+    private final ConcurrentHashMap<SessionKey, SessionState> sessions = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    private InMemoryMemory(MemoryContext context) {
+        this.context = Objects.requireNonNull(context, "context");
+    }
+
+    /** An in-memory backend with the given context. */
+    public static InMemoryMemory create(MemoryContext context) {
+        return new InMemoryMemory(context);
+    }
+
+    /** A builder with the defaults: no retention, the heuristic token counter, the system clock, no listener. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public MemoryStore session(SessionKey key) {
+        checkOpen();
+        return new Store(requireKey(key));
+    }
+
+    @Override
+    public List<SessionKey> sessions(String tenant) {
+        checkOpen();
+        Objects.requireNonNull(tenant, "tenant");
+        List<SessionKey> keys = new ArrayList<>();
+        sessions.forEach((key, state) -> {
+            if (key.tenant().equals(tenant) && state.hasLiveMessages()) {
+                keys.add(key);
+            }
+        });
+        keys.sort(null);
+        return List.copyOf(keys);
+    }
+
+    @Override
+    public boolean delete(SessionKey key) {
+        checkOpen();
+        requireKey(key);
+        while (true) {
+            SessionState state = sessions.get(key);
+            if (state == null) {
+                return false;
+            }
+            Boolean held = state.discard();
+            if (held != null) {
+                sessions.remove(key, state);
+                return held;
+            }
+        }
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return CAPABILITIES;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        sessions.clear();
+    }
+
+    @Override
+    public String toString() {
+        return "InMemoryMemory[sessions=" + sessions.size() + ", retention=" + context.retention() + "]";
+    }
+
+    Retention retention() {
+        return context.retention();
+    }
+
+    Instant now() {
+        return context.clock().instant();
+    }
+
+    /** Messages with a timestamp before this instant are expired; null without a max age. */
+    Instant expiryCutoff() {
+        return context.retention().maxAge().isPresent() ? expiryCutoff(now()) : null;
+    }
+
+    Instant expiryCutoff(Instant now) {
+        return context.retention().maxAge().map(now::minus).orElse(null);
+    }
+
+    /** Hands removals to the listener, cause by cause in the documented order. */
+    void report(SessionKey key, Map<RemovalCause, List<Message>> removed) {
+        for (Map.Entry<RemovalCause, List<Message>> e : removed.entrySet()) {
+            if (e.getValue().isEmpty()) {
+                continue;
+            }
+            try {
+                context.evictionListener().onRemoval(key, List.copyOf(e.getValue()), e.getKey());
+            } catch (RuntimeException failure) {
+                throw new MemoryException(
+                        ErrorCode.CALLBACK_FAILED,
+                        "the eviction listener threw " + failure.getClass().getName() + " on " + e.getValue().size()
+                                + " messages removed for " + e.getKey() + " from " + key
+                                + "; the operation was not applied",
+                        failure);
+            }
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new MemoryException(ErrorCode.CLOSED, "this memory is closed; create a new one");
+        }
+    }
+
+    private static SessionKey requireKey(SessionKey key) {
+        if (key == null) {
+            throw new InvalidInputException(ErrorCode.INVALID_SESSION_KEY, "session key is missing");
+        }
+        return key;
+    }
+
+    private TokenCount countTokens(Message m) {
+        TokenCounter counter = context.tokenCounter();
+        String counterId = counter.id();
+        if (m.tokenCount().isPresent() && m.tokenCount().get().counterId().equals(counterId)) {
+            return m.tokenCount().get();
+        }
+        int tokens;
+        try {
+            tokens = counter.count(m);
+        } catch (RuntimeException failure) {
+            throw new MemoryException(
+                    ErrorCode.CALLBACK_FAILED,
+                    "token counter " + counterId + " threw " + failure.getClass().getName() + " on message " + m.id()
+                            + "; nothing was written",
+                    failure);
+        }
+        if (tokens < 0) {
+            throw new MemoryException(
+                    ErrorCode.CALLBACK_FAILED,
+                    "token counter " + counterId + " returned " + tokens + " for message " + m.id()
+                            + "; counts must be >= 0; nothing was written");
+        }
+        return new TokenCount(tokens, counterId);
+    }
+
+    /** The store of one session: a view that finds the session's state on each call. */
+    private final class Store implements MemoryStore {
+        private final SessionKey key;
+
+        Store(SessionKey key) {
+            this.key = key;
+        }
+
+        @Override
+        public SessionKey key() {
+            return key;
+        }
+
+        @Override
+        public Message add(Message message) {
+            if (message == null) {
+                throw new InvalidInputException(ErrorCode.INVALID_MESSAGE, "message is missing");
+            }
+            return addAll(List.of(message)).get(0);
+        }
+
+        @Override
+        public List<Message> addAll(List<Message> messages) {
+            checkOpen();
+            if (messages == null) {
+                throw new InvalidInputException(ErrorCode.INVALID_MESSAGE, "message list is missing");
+            }
+            List<Message> batch = new ArrayList<>(messages.size());
+            Set<String> ids = new HashSet<>();
+            for (int i = 0; i < messages.size(); i++) {
+                Message m = messages.get(i);
+                if (m == null) {
+                    throw new InvalidInputException(
+                            ErrorCode.INVALID_MESSAGE, "message " + i + " of the list is missing; nothing was written");
+                }
+                if (!ids.add(m.id())) {
+                    throw new InvalidInputException(
+                            ErrorCode.INVALID_MESSAGE,
+                            "message id " + m.id() + " appears twice in the list; nothing was written");
+                }
+                batch.add(m);
+            }
+            if (batch.isEmpty()) {
+                return List.of();
+            }
+            List<TokenCount> counts = new ArrayList<>(batch.size());
+            for (Message m : batch) {
+                counts.add(countTokens(m));
+            }
+            while (true) {
+                checkOpen();
+                SessionState state = sessions.computeIfAbsent(key, k -> new SessionState(k, InMemoryMemory.this));
+                List<Message> stored = state.append(batch, counts);
+                if (stored != null) {
+                    return List.copyOf(stored);
+                }
+                sessions.remove(key, state);
+            }
+        }
+
+        @Override
+        public List<Message> history(HistoryQuery query) {
+            checkOpen();
+            if (query == null) {
+                throw new InvalidInputException(ErrorCode.INVALID_QUERY, "history query is missing");
+            }
+            SessionState state = sessions.get(key);
+            return state == null ? List.of() : state.history(query);
+        }
+
+        @Override
+        public List<Message> contextWindow(int maxTokens) {
+            checkOpen();
+            io.agentmemory.core.window.ContextWindows.checkBudget(maxTokens);
+            SessionState state = sessions.get(key);
+            return state == null ? List.of() : state.contextWindow(maxTokens);
+        }
+
+        @Override
+        public long count() {
+            checkOpen();
+            SessionState state = sessions.get(key);
+            return state == null ? 0 : state.count();
+        }
+
+        @Override
+        public void clear() {
+            delete(key);
+        }
+
+        @Override
+        public String toString() {
+            return "InMemoryStore[" + key + "]";
+        }
+    }
+
+    /** Builds an {@link InMemoryMemory}. Not thread-safe. */
+    public static final class Builder {
+        private Clock clock = Clock.systemUTC();
+        private TokenCounter tokenCounter;
+        private Retention retention = Retention.none();
+        private EvictionListener evictionListener = EvictionListener.NONE;
+
+        private Builder() {}
+
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        public Builder tokenCounter(TokenCounter tokenCounter) {
+            this.tokenCounter = Objects.requireNonNull(tokenCounter, "tokenCounter");
+            return this;
+        }
+
+        public Builder retention(Retention retention) {
+            this.retention = Objects.requireNonNull(retention, "retention");
+            return this;
+        }
+
+        public Builder evictionListener(EvictionListener evictionListener) {
+            this.evictionListener = Objects.requireNonNull(evictionListener, "evictionListener");
+            return this;
+        }
+
+        public InMemoryMemory build() {
+            TokenCounter counter = tokenCounter != null ? tokenCounter : TokenCounters.heuristic();
+            return new InMemoryMemory(new MemoryContext(clock, counter, retention, evictionListener));
+        }
+    }
+}

@@ -1,0 +1,420 @@
+package io.agentmemory.core.inmemory;
+
+import io.agentmemory.Message;
+import io.agentmemory.MemoryException;
+import io.agentmemory.RemovalCause;
+import io.agentmemory.Retention;
+import io.agentmemory.SessionKey;
+import io.agentmemory.TokenCount;
+import io.agentmemory.ToolCall;
+import io.agentmemory.HistoryQuery;
+import io.agentmemory.core.window.ContextWindows;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * The messages of one session. Pinned messages (and the tool messages answering a pinned assistant message) live in
+ * a list; all others in a ring in sequence order, so appends, removal of the oldest and reads of the newest cost
+ * O(1) per message. Thread-safe: writes take the write lock, reads the read lock.
+ */
+final class SessionState {
+    private final SessionKey key;
+    private final InMemoryMemory owner;
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+
+    private boolean discarded;
+    private long nextSequence = 1;
+    private final List<Message> pinned = new ArrayList<>();
+    private final MessageRing unpinned = new MessageRing();
+    private long unpinnedTokens;
+    private final Map<String, Message> byId = new HashMap<>();
+    private final Set<String> pinnedCallIds = new HashSet<>();
+    private final Map<String, Long> unpinnedResultByCallId = new HashMap<>();
+    /** Whether the ring is also in timestamp order, so that expired messages form a prefix. */
+    private boolean timestampsOrdered = true;
+
+    private Instant newestUnpinnedTimestamp;
+
+    SessionState(SessionKey key, InMemoryMemory owner) {
+        this.key = key;
+        this.owner = owner;
+    }
+
+    /**
+     * Appends counted messages, applies retention and reports removals.
+     *
+     * @return the stored messages, or null if this state was discarded and the caller must use a fresh one
+     */
+    List<Message> append(List<Message> incoming, List<TokenCount> counts) {
+        lock.writeLock().lock();
+        try {
+            if (discarded) {
+                return null;
+            }
+            long savedNextSequence = nextSequence;
+            List<Message> stored = new ArrayList<>(incoming.size());
+            for (int i = 0; i < incoming.size(); i++) {
+                Message m = incoming.get(i);
+                Message existing = byId.get(m.id());
+                if (existing != null) {
+                    stored.add(existing);
+                    continue;
+                }
+                Message s = m.toBuilder()
+                        .sequence(nextSequence++)
+                        .tokenCount(counts.get(i))
+                        .build();
+                insert(s);
+                stored.add(s);
+            }
+            if (nextSequence == savedNextSequence) {
+                return stored;
+            }
+            Map<RemovalCause, List<Message>> removed = applyRetention(owner.now());
+            try {
+                owner.report(key, removed);
+            } catch (MemoryException e) {
+                rollBack(savedNextSequence, removed);
+                throw e;
+            }
+            return stored;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Reports and removes every message, then discards this state.
+     *
+     * @return whether the session held any message, or null if this state was already discarded
+     */
+    Boolean discard() {
+        lock.writeLock().lock();
+        try {
+            if (discarded) {
+                return null;
+            }
+            List<Message> all = new ArrayList<>(pinned.size() + unpinned.size());
+            all.addAll(pinned);
+            for (int i = 0; i < unpinned.size(); i++) {
+                all.add(unpinned.get(i));
+            }
+            all.sort(Comparator.comparingLong(Message::sequence));
+            if (!all.isEmpty()) {
+                Map<RemovalCause, List<Message>> removed = new EnumMap<>(RemovalCause.class);
+                removed.put(RemovalCause.CLEARED, all);
+                owner.report(key, removed);
+            }
+            discarded = true;
+            pinned.clear();
+            unpinned.clear();
+            byId.clear();
+            pinnedCallIds.clear();
+            unpinnedResultByCallId.clear();
+            unpinnedTokens = 0;
+            return !all.isEmpty();
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    List<Message> history(HistoryQuery query) {
+        lock.readLock().lock();
+        try {
+            Instant cutoff = owner.expiryCutoff();
+            int limit = query.limit().orElse(Integer.MAX_VALUE);
+            List<Message> out = new ArrayList<>(Math.min(limit, pinned.size() + unpinned.size()));
+            if (limit == 0) {
+                return List.of();
+            }
+            int skipped = 0;
+            int i = unpinned.size() - 1;
+            int j = pinned.size() - 1;
+            while (i >= 0 || j >= 0) {
+                Message m;
+                if (j < 0 || (i >= 0 && unpinned.get(i).sequence() > pinned.get(j).sequence())) {
+                    m = unpinned.get(i--);
+                    if (cutoff != null && m.timestamp().isBefore(cutoff)) {
+                        if (timestampsOrdered) {
+                            i = -1; // every older unpinned message is expired too
+                        }
+                        continue;
+                    }
+                } else {
+                    m = pinned.get(j--);
+                }
+                if (!query.matches(m)) {
+                    continue;
+                }
+                if (skipped < query.offset()) {
+                    skipped++;
+                    continue;
+                }
+                out.add(m);
+                if (out.size() == limit) {
+                    break;
+                }
+            }
+            Collections.reverse(out);
+            return Collections.unmodifiableList(out);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    List<Message> contextWindow(int maxTokens) {
+        lock.readLock().lock();
+        try {
+            Instant cutoff = owner.expiryCutoff();
+            Iterator<Message> all = unpinned.newestFirst();
+            Iterator<Message> live = cutoff == null ? all : new Iterator<>() {
+                private Message next = advance();
+
+                private Message advance() {
+                    while (all.hasNext()) {
+                        Message m = all.next();
+                        if (!m.timestamp().isBefore(cutoff)) {
+                            return m;
+                        }
+                        if (timestampsOrdered) {
+                            return null;
+                        }
+                    }
+                    return null;
+                }
+
+                @Override
+                public boolean hasNext() {
+                    return next != null;
+                }
+
+                @Override
+                public Message next() {
+                    if (next == null) {
+                        throw new NoSuchElementException();
+                    }
+                    Message m = next;
+                    next = advance();
+                    return m;
+                }
+            };
+            return ContextWindows.select(maxTokens, List.copyOf(pinned), live);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    long count() {
+        lock.readLock().lock();
+        try {
+            return pinned.size() + unpinned.size() - expiredCount(owner.expiryCutoff());
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    private int expiredCount(Instant cutoff) {
+        if (cutoff == null) {
+            return 0;
+        }
+        if (timestampsOrdered) {
+            int lo = 0;
+            int hi = unpinned.size();
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (unpinned.get(mid).timestamp().isBefore(cutoff)) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            return lo;
+        }
+        int n = 0;
+        for (int i = 0; i < unpinned.size(); i++) {
+            if (unpinned.get(i).timestamp().isBefore(cutoff)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private void insert(Message m) {
+        byId.put(m.id(), m);
+        boolean answersPinned = m.isToolResult() && pinnedCallIds.contains(m.toolCallId().orElseThrow());
+        if (m.isPinned() || answersPinned) {
+            pinned.add(m);
+            for (ToolCall call : m.toolCalls()) {
+                pinnedCallIds.add(call.id());
+            }
+            return;
+        }
+        unpinned.addLast(m);
+        unpinnedTokens += ContextWindows.tokens(m);
+        m.toolCallId().ifPresent(callId -> unpinnedResultByCallId.put(callId, m.sequence()));
+        if (newestUnpinnedTimestamp != null && m.timestamp().isBefore(newestUnpinnedTimestamp)) {
+            timestampsOrdered = false;
+        }
+        if (newestUnpinnedTimestamp == null || m.timestamp().isAfter(newestUnpinnedTimestamp)) {
+            newestUnpinnedTimestamp = m.timestamp();
+        }
+    }
+
+    private void forget(Message m) {
+        byId.remove(m.id());
+        unpinnedTokens -= ContextWindows.tokens(m);
+        m.toolCallId().ifPresent(callId -> unpinnedResultByCallId.remove(callId, m.sequence()));
+    }
+
+    private Map<RemovalCause, List<Message>> applyRetention(Instant now) {
+        Retention retention = owner.retention();
+        Map<RemovalCause, List<Message>> removed = new EnumMap<>(RemovalCause.class);
+        if (retention.isNone()) {
+            return removed;
+        }
+        Instant cutoff = owner.expiryCutoff(now);
+        if (cutoff != null) {
+            removeExpired(cutoff, removed);
+        }
+        retention.overflow().ifPresent(overflow -> {
+            if (unpinned.size() > overflow.maxSize()) {
+                while (unpinned.size() > overflow.keep()) {
+                    removeOldestGroup(RemovalCause.OVERFLOW, removed);
+                }
+            }
+        });
+        retention.maxMessages().ifPresent(max -> {
+            while (unpinned.size() > max && oldestGroupSize() < unpinned.size()) {
+                removeOldestGroup(RemovalCause.SIZE, removed);
+            }
+        });
+        retention.maxTokens().ifPresent(max -> {
+            while (unpinnedTokens > max && oldestGroupSize() < unpinned.size()) {
+                removeOldestGroup(RemovalCause.TOKENS, removed);
+            }
+        });
+        removed.values().forEach(list -> list.sort(Comparator.comparingLong(Message::sequence)));
+        return removed;
+    }
+
+    private void removeExpired(Instant cutoff, Map<RemovalCause, List<Message>> removed) {
+        if (timestampsOrdered) {
+            while (!unpinned.isEmpty() && unpinned.get(0).timestamp().isBefore(cutoff)) {
+                removeOldestGroup(RemovalCause.EXPIRED, removed);
+            }
+            return;
+        }
+        Set<Long> doomed = new HashSet<>();
+        for (int i = 0; i < unpinned.size(); i++) {
+            Message m = unpinned.get(i);
+            if (m.timestamp().isBefore(cutoff)) {
+                doomed.add(m.sequence());
+                for (ToolCall call : m.toolCalls()) {
+                    Long result = unpinnedResultByCallId.get(call.id());
+                    if (result != null) {
+                        doomed.add(result);
+                    }
+                }
+            }
+        }
+        if (doomed.isEmpty()) {
+            return;
+        }
+        List<Message> kept = new ArrayList<>(unpinned.size() - doomed.size());
+        List<Message> expired = removed.computeIfAbsent(RemovalCause.EXPIRED, c -> new ArrayList<>());
+        while (!unpinned.isEmpty()) {
+            Message m = unpinned.removeFirst();
+            if (doomed.contains(m.sequence())) {
+                forget(m);
+                expired.add(m);
+            } else {
+                kept.add(m);
+            }
+        }
+        timestampsOrdered = true;
+        Instant newest = null;
+        for (Message m : kept) {
+            unpinned.addLast(m);
+            if (newest != null && m.timestamp().isBefore(newest)) {
+                timestampsOrdered = false;
+            }
+            if (newest == null || m.timestamp().isAfter(newest)) {
+                newest = m.timestamp();
+            }
+        }
+        newestUnpinnedTimestamp = newest;
+    }
+
+    /** How many messages removing the oldest group takes: the oldest message and its tool messages, if any. */
+    private int oldestGroupSize() {
+        Message oldest = unpinned.get(0);
+        int n = 1;
+        for (ToolCall call : oldest.toolCalls()) {
+            if (unpinnedResultByCallId.containsKey(call.id())) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private void removeOldestGroup(RemovalCause cause, Map<RemovalCause, List<Message>> removed) {
+        List<Message> list = removed.computeIfAbsent(cause, c -> new ArrayList<>());
+        Message oldest = unpinned.removeFirst();
+        forget(oldest);
+        list.add(oldest);
+        for (ToolCall call : oldest.toolCalls()) {
+            Long result = unpinnedResultByCallId.get(call.id());
+            if (result != null) {
+                int at = unpinned.indexOfSequence(result);
+                if (at >= 0) {
+                    Message m = at == 0 ? unpinned.removeFirst() : unpinned.removeAt(at);
+                    forget(m);
+                    list.add(m);
+                }
+            }
+        }
+    }
+
+    /** Undoes an append whose removals could not be reported: restores the state before it. Costs O(n). */
+    private void rollBack(long savedNextSequence, Map<RemovalCause, List<Message>> removed) {
+        List<Message> unpinnedBefore = new ArrayList<>();
+        for (int i = 0; i < unpinned.size(); i++) {
+            unpinnedBefore.add(unpinned.get(i));
+        }
+        removed.values().forEach(unpinnedBefore::addAll);
+        unpinnedBefore.removeIf(m -> m.sequence() >= savedNextSequence);
+        unpinnedBefore.sort(Comparator.comparingLong(Message::sequence));
+        List<Message> pinnedBefore = new ArrayList<>(pinned);
+        pinnedBefore.removeIf(m -> m.sequence() >= savedNextSequence);
+
+        pinned.clear();
+        unpinned.clear();
+        byId.clear();
+        pinnedCallIds.clear();
+        unpinnedResultByCallId.clear();
+        unpinnedTokens = 0;
+        timestampsOrdered = true;
+        newestUnpinnedTimestamp = null;
+        List<Message> all = new ArrayList<>(pinnedBefore);
+        all.addAll(unpinnedBefore);
+        all.sort(Comparator.comparingLong(Message::sequence));
+        all.forEach(this::insert);
+        nextSequence = savedNextSequence;
+    }
+
+    /** Whether the session holds any message that is not expired. */
+    boolean hasLiveMessages() {
+        return count() > 0;
+    }
+}
