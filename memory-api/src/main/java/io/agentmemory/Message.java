@@ -60,6 +60,11 @@ public final class Message {
         if (b.toolCalls == null) {
             throw invalid("tool calls are missing; use an empty list");
         }
+        for (int i = 0; i < b.toolCalls.size(); i++) {
+            if (b.toolCalls.get(i) == null) {
+                throw invalid("tool call " + i + " is missing");
+            }
+        }
         this.toolCalls = List.copyOf(b.toolCalls);
         this.toolCallId = b.toolCallId;
         if (b.sequence < 0) {
