@@ -20,6 +20,17 @@ public interface DecoratorFactory {
     }
 
     /**
+     * Adjusts the context before the backend is created, for decorators that must see what the backend does: wrap
+     * the eviction listener to count removals, say. Called once, in decorator order, before {@link #decorate}; the
+     * backend and every decorator then get the adjusted context. The default returns {@code context} unchanged.
+     *
+     * @param config this decorator's settings, without the {@code memory.<name>.} prefix
+     */
+    default MemoryContext prepare(Map<String, String> config, MemoryContext context) {
+        return context;
+    }
+
+    /**
      * The decorated memory.
      *
      * @param delegate the memory to wrap

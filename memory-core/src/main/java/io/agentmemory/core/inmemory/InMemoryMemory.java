@@ -39,7 +39,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * }</pre>
  */
 public final class InMemoryMemory implements Memory {
-    private static final Set<Capability> CAPABILITIES = Set.copyOf(EnumSet.complementOf(EnumSet.of(Capability.PERSISTENT)));
+    /** The name configuration selects the in-memory backend by. */
+    public static final String NAME = "memory";
+
+    private static final Set<Capability> CAPABILITIES =
+            Set.copyOf(EnumSet.complementOf(EnumSet.of(Capability.PERSISTENT)));
 
     private final MemoryContext context;
     private final ConcurrentHashMap<SessionKey, SessionState> sessions = new ConcurrentHashMap<>();
@@ -140,7 +144,8 @@ public final class InMemoryMemory implements Memory {
             } catch (RuntimeException failure) {
                 throw new MemoryException(
                         ErrorCode.CALLBACK_FAILED,
-                        "the eviction listener threw " + failure.getClass().getName() + " on " + e.getValue().size()
+                        "the eviction listener threw " + failure.getClass().getName() + " on "
+                                + e.getValue().size()
                                 + " messages removed for " + e.getKey() + " from " + key
                                 + "; the operation was not applied",
                         failure);
@@ -173,8 +178,8 @@ public final class InMemoryMemory implements Memory {
         } catch (RuntimeException failure) {
             throw new MemoryException(
                     ErrorCode.CALLBACK_FAILED,
-                    "token counter " + counterId + " threw " + failure.getClass().getName() + " on message " + m.id()
-                            + "; nothing was written",
+                    "token counter " + counterId + " threw "
+                            + failure.getClass().getName() + " on message " + m.id() + "; nothing was written",
                     failure);
         }
         if (tokens < 0) {

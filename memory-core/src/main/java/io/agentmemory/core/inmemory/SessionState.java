@@ -1,13 +1,13 @@
 package io.agentmemory.core.inmemory;
 
-import io.agentmemory.Message;
+import io.agentmemory.HistoryQuery;
 import io.agentmemory.MemoryException;
+import io.agentmemory.Message;
 import io.agentmemory.RemovalCause;
 import io.agentmemory.Retention;
 import io.agentmemory.SessionKey;
 import io.agentmemory.TokenCount;
 import io.agentmemory.ToolCall;
-import io.agentmemory.HistoryQuery;
 import io.agentmemory.core.window.ContextWindows;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -143,7 +143,8 @@ final class SessionState {
             int j = pinned.size() - 1;
             while (i >= 0 || j >= 0) {
                 Message m;
-                if (j < 0 || (i >= 0 && unpinned.get(i).sequence() > pinned.get(j).sequence())) {
+                if (j < 0
+                        || (i >= 0 && unpinned.get(i).sequence() > pinned.get(j).sequence())) {
                     m = unpinned.get(i--);
                     if (cutoff != null && m.timestamp().isBefore(cutoff)) {
                         if (timestampsOrdered) {
@@ -178,37 +179,39 @@ final class SessionState {
         try {
             Instant cutoff = owner.expiryCutoff();
             Iterator<Message> all = unpinned.newestFirst();
-            Iterator<Message> live = cutoff == null ? all : new Iterator<>() {
-                private Message next = advance();
+            Iterator<Message> live = cutoff == null
+                    ? all
+                    : new Iterator<>() {
+                        private Message next = advance();
 
-                private Message advance() {
-                    while (all.hasNext()) {
-                        Message m = all.next();
-                        if (!m.timestamp().isBefore(cutoff)) {
-                            return m;
-                        }
-                        if (timestampsOrdered) {
+                        private Message advance() {
+                            while (all.hasNext()) {
+                                Message m = all.next();
+                                if (!m.timestamp().isBefore(cutoff)) {
+                                    return m;
+                                }
+                                if (timestampsOrdered) {
+                                    return null;
+                                }
+                            }
                             return null;
                         }
-                    }
-                    return null;
-                }
 
-                @Override
-                public boolean hasNext() {
-                    return next != null;
-                }
+                        @Override
+                        public boolean hasNext() {
+                            return next != null;
+                        }
 
-                @Override
-                public Message next() {
-                    if (next == null) {
-                        throw new NoSuchElementException();
-                    }
-                    Message m = next;
-                    next = advance();
-                    return m;
-                }
-            };
+                        @Override
+                        public Message next() {
+                            if (next == null) {
+                                throw new NoSuchElementException();
+                            }
+                            Message m = next;
+                            next = advance();
+                            return m;
+                        }
+                    };
             return ContextWindows.select(maxTokens, List.copyOf(pinned), live);
         } finally {
             lock.readLock().unlock();
@@ -252,7 +255,8 @@ final class SessionState {
 
     private void insert(Message m) {
         byId.put(m.id(), m);
-        boolean answersPinned = m.isToolResult() && pinnedCallIds.contains(m.toolCallId().orElseThrow());
+        boolean answersPinned =
+                m.isToolResult() && pinnedCallIds.contains(m.toolCallId().orElseThrow());
         if (m.isPinned() || answersPinned) {
             pinned.add(m);
             for (ToolCall call : m.toolCalls()) {

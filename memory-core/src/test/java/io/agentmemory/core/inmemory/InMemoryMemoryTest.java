@@ -147,6 +147,6 @@ class InMemoryMemoryTest {
         List<String> names = new ArrayList<>();
         ServiceLoader.load(io.agentmemory.spi.MemoryPlugin.class)
                 .forEach(p -> p.backends().forEach(b -> names.add(b.name())));
-        assertThat(names).contains(InMemoryPlugin.NAME);
+        assertThat(names).contains(InMemoryMemory.NAME);
     }
 }
