@@ -35,7 +35,7 @@ import java.util.Optional;
  * <p>Plugins found with {@link java.util.ServiceLoader} (when the module is created, never in {@code configure()})
  * and factories given to the builder enter {@link MapBinder}s of {@link BackendFactory} and {@link DecoratorFactory}
  * by name; the clock, token counter, eviction listener and Micrometer registry are {@link OptionalBinder}s whose
- * defaults the builder sets and an enclosing module may override with {@code setBinding()}. The module is private: it
+ * defaults the builder sets. The module is private: it
  * exposes only the {@link Memory}, unannotated or, with {@link Builder#named(String)}, as {@code @Named(name)}, so
  * several memories live in one injector. {@code configure()} does no I/O; the memory is created, once, when first
  * injected. Closing it is the application's job.
