@@ -1,5 +1,7 @@
 package io.agentmemory;
 
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -138,7 +140,11 @@ public final class Retention {
 
         /** How many unpinned messages remain after an overflow. */
         public int keep() {
-            return (int) Math.floor(maxSize * keepFraction);
+            // In decimal: as doubles, 100 * 0.29 is 28.999999999999996, which would keep 28 instead of 29.
+            return BigDecimal.valueOf(keepFraction)
+                    .multiply(BigDecimal.valueOf(maxSize))
+                    .setScale(0, RoundingMode.FLOOR)
+                    .intValueExact();
         }
     }
 

@@ -5,6 +5,7 @@ import io.agentmemory.InvalidInputException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
@@ -20,6 +21,10 @@ import java.util.TreeMap;
 public final class Json {
     /** Deepest nesting accepted in metadata. */
     public static final int MAX_DEPTH = 32;
+    /** The most decimal digits of an integer accepted in metadata. */
+    public static final int MAX_INTEGER_DIGITS = 1000;
+    /** Integers of more bits than this have more than {@link #MAX_INTEGER_DIGITS} digits. */
+    private static final int MAX_INTEGER_BITS = (int) Math.ceil(MAX_INTEGER_DIGITS / Math.log10(2)) + 1;
 
     private static final BigInteger LONG_MIN = BigInteger.valueOf(Long.MIN_VALUE);
     private static final BigInteger LONG_MAX = BigInteger.valueOf(Long.MAX_VALUE);
@@ -31,7 +36,8 @@ public final class Json {
      *
      * @param what names the value in error messages, e.g. "metadata"
      * @throws InvalidInputException if any value is not a JSON value, a key is not a string, a value is null, a
-     *     number is not finite, or nesting is deeper than {@link #MAX_DEPTH}
+     *     string is not well-formed Unicode, a number is not finite or is an integer of more than
+     *     {@link #MAX_INTEGER_DIGITS} digits, or nesting is deeper than {@link #MAX_DEPTH}
      */
     public static Map<String, Object> object(Map<?, ?> map, String what, ErrorCode code) {
         if (map == null) {
@@ -54,7 +60,15 @@ public final class Json {
         if (value == null) {
             throw new InvalidInputException(code, path + " is null; omit the key instead");
         }
-        if (value instanceof String || value instanceof Boolean) {
+        if (value instanceof String string) {
+            int bad = Text.firstUnpairedSurrogate(string);
+            if (bad >= 0) {
+                throw new InvalidInputException(
+                        code, path + " contains an unpaired surrogate at index " + bad + "; it is not valid Unicode");
+            }
+            return string;
+        }
+        if (value instanceof Boolean) {
             return value;
         }
         if (value instanceof Number number) {
@@ -84,7 +98,7 @@ public final class Json {
             return Collections.unmodifiableList(copy);
         }
         if (value instanceof Object[] array) {
-            return copy(List.of(array), path, depth, code);
+            return copy(Arrays.asList(array), path, depth, code);
         }
         throw new InvalidInputException(
                 code,
@@ -97,14 +111,25 @@ public final class Json {
             return number.longValue();
         }
         if (number instanceof BigInteger big) {
-            return big.compareTo(LONG_MIN) >= 0 && big.compareTo(LONG_MAX) <= 0 ? (Object) big.longValue() : big;
+            if (big.compareTo(LONG_MIN) >= 0 && big.compareTo(LONG_MAX) <= 0) {
+                return big.longValue();
+            }
+            // The bit length bounds the digits cheaply; the exact count is computed only for numbers near the limit.
+            if (big.bitLength() > MAX_INTEGER_BITS || new BigDecimal(big).precision() > MAX_INTEGER_DIGITS) {
+                throw tooManyDigits(path, code);
+            }
+            return big;
         }
         if (number instanceof BigDecimal decimal) {
-            try {
-                return number(decimal.toBigIntegerExact(), path, code);
-            } catch (ArithmeticException notIntegral) {
-                return finite(decimal.doubleValue(), path, code);
+            // Decide integrality from the scale: toBigIntegerExact() on 1E+100000000 would compute 10^100000000.
+            BigDecimal stripped = decimal.stripTrailingZeros();
+            if (stripped.scale() <= 0) {
+                if ((long) stripped.precision() - stripped.scale() > MAX_INTEGER_DIGITS) {
+                    throw tooManyDigits(path, code);
+                }
+                return number(stripped.toBigIntegerExact(), path, code);
             }
+            return finite(decimal.doubleValue(), path, code);
         }
         if (number instanceof Float f) {
             return finite(Double.parseDouble(Float.toString(f)), path, code);
@@ -114,6 +139,11 @@ public final class Json {
         }
         throw new InvalidInputException(
                 code, path + " is a " + number.getClass().getName() + "; use a standard Java number type");
+    }
+
+    private static InvalidInputException tooManyDigits(String path, ErrorCode code) {
+        return new InvalidInputException(
+                code, path + " is an integer of more than " + MAX_INTEGER_DIGITS + " digits; store it as a string");
     }
 
     private static Double finite(double d, String path, ErrorCode code) {

@@ -54,7 +54,8 @@ final class Reference {
         List<Message> others = new ArrayList<>();
         long pinnedTokens = 0;
         for (Message m : stored) {
-            if (m.isPinned() || (m.isToolResult() && pinnedCalls.contains(m.toolCallId().orElseThrow()))) {
+            if (m.isPinned()
+                    || (m.isToolResult() && pinnedCalls.contains(m.toolCallId().orElseThrow()))) {
                 pinned.add(m);
                 pinnedTokens += tokens(m);
             } else if (!m.isToolResult() || allCalls.contains(m.toolCallId().orElseThrow())) {

@@ -16,7 +16,9 @@ public final class TckTokenCounter implements TokenCounter {
 
     @Override
     public int count(Message message) {
-        return message.content().length() + 1 + PER_TOOL_CALL * message.toolCalls().size();
+        return message.content().length()
+                + 1
+                + PER_TOOL_CALL * message.toolCalls().size();
     }
 
     @Override

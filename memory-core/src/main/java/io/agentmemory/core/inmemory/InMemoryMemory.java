@@ -15,6 +15,7 @@ import io.agentmemory.SessionKey;
 import io.agentmemory.TokenCount;
 import io.agentmemory.TokenCounter;
 import io.agentmemory.core.tokens.TokenCounters;
+import io.agentmemory.internal.Text;
 import io.agentmemory.spi.MemoryContext;
 import java.time.Clock;
 import java.time.Instant;
@@ -72,7 +73,7 @@ public final class InMemoryMemory implements Memory {
     @Override
     public List<SessionKey> sessions(String tenant) {
         checkOpen();
-        Objects.requireNonNull(tenant, "tenant");
+        Text.identifier(tenant, "tenant", SessionKey.MAX_LENGTH, ErrorCode.INVALID_SESSION_KEY);
         List<SessionKey> keys = new ArrayList<>();
         sessions.forEach((key, state) -> {
             if (key.tenant().equals(tenant) && state.hasLiveMessages()) {
