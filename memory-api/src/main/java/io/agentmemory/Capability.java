@@ -1,9 +1,9 @@
 package io.agentmemory;
 
 /**
- * Optional features a {@link Memory} declares. A backend that does not declare a capability rejects its use with
- * {@link ErrorCode#UNSUPPORTED}: at creation for retention settings, at the call for queries. The compatibility kit
- * checks both directions.
+ * Optional features a {@link Memory} declares. A backend that does not declare a capability rejects its use: a
+ * retention it cannot enforce at creation, with a {@link ConfigurationException}; a query filter it cannot evaluate
+ * at the call, with {@link ErrorCode#UNSUPPORTED}. The compatibility kit checks both directions.
  */
 public enum Capability {
     /** History queries filter on metadata equality. */

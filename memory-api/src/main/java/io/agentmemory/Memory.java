@@ -20,6 +20,7 @@ public interface Memory extends AutoCloseable {
     /**
      * The keys of {@code tenant}'s sessions that hold messages, every scope included, sorted.
      *
+     * @throws InvalidInputException with {@link ErrorCode#INVALID_SESSION_KEY} if {@code tenant} is not a valid tenant
      * @throws MemoryException with {@link ErrorCode#UNSUPPORTED} unless {@link Capability#SESSION_LISTING} is declared
      */
     List<SessionKey> sessions(String tenant);

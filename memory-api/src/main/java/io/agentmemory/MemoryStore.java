@@ -7,8 +7,15 @@ import java.util.List;
  * one session at once; appends lose nothing and every reader sees the same total order, the order of
  * {@link Message#sequence()}.
  *
- * <p>Every method validates its input and throws {@link InvalidInputException} before changing anything. A write
- * either happens completely or throws.
+ * <p>Every method validates its input and throws {@link InvalidInputException} before changing anything (a null
+ * argument included: {@link ErrorCode#INVALID_MESSAGE} for writes, {@link ErrorCode#INVALID_QUERY} for reads). A write
+ * either happens completely or throws; a rejected write uses no sequence number.
+ *
+ * <p>"Chronological" means in {@link Message#sequence()} order, the order of appends, whatever the timestamps say.
+ *
+ * <p>Message ids make appends idempotent: a message whose id the session already holds is not appended again, and
+ * the stored message is returned in its place (contents are not compared). An id whose message was removed may be
+ * appended again. One {@link #addAll} must not carry an id twice.
  */
 public interface MemoryStore {
     /** The session this store reads and writes. */
@@ -40,9 +47,12 @@ public interface MemoryStore {
 
     /**
      * The messages to put in a prompt of at most {@code maxTokens} tokens, by their stored token counts: every pinned
-     * message first (chronological), then the newest run of other messages that fits (chronological). A tool message
-     * is never included without the assistant message that made its call; an assistant message with tool calls comes
-     * with its tool messages or not at all. The history itself is not changed.
+     * message first (chronological), then the newest run of other messages that fits (chronological). The run stops
+     * at the first message that does not fit, so it has no holes. A tool message is never included without the
+     * assistant message that made its call, and one whose assistant message is not stored (an orphan) is left out; an
+     * assistant message with tool calls comes with its tool messages or not at all. The tool messages answering a
+     * pinned assistant message are pinned with it and count toward the pinned budget. Expired messages are not
+     * included. The history itself is not changed.
      *
      * @throws InvalidInputException with {@link ErrorCode#INVALID_QUERY} if {@code maxTokens < 1}, or with
      *     {@link ErrorCode#CONTEXT_BUDGET_EXCEEDED} if the pinned messages alone need more than {@code maxTokens}

@@ -4,6 +4,7 @@ import io.agentmemory.internal.Ids;
 import io.agentmemory.internal.Json;
 import io.agentmemory.internal.Text;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +17,7 @@ import java.util.Set;
  *
  * <p>A message has a time-ordered {@link #id()} (a UUIDv7 made when it is built, unless given), a {@link #role()},
  * its {@link #content()} (any well-formed Unicode, NUL and emoji included), a {@link #timestamp()} (when it was
- * built, unless given), JSON {@link #metadata()}, and the tool-call fields: an assistant message's
+ * built, unless given; kept to the microsecond, as SQL databases keep it, within the years 1 to 9999), JSON {@link #metadata()}, and the tool-call fields: an assistant message's
  * {@link #toolCalls()} and a tool message's {@link #toolCallId()}. A stored message also carries the per-session
  * {@link #sequence()} and the {@link #tokenCount()} computed when it was written.
  *
@@ -39,6 +40,9 @@ public final class Message {
     /** The longest content accepted, in UTF-16 characters (16 Mi). */
     public static final int MAX_CONTENT_LENGTH = 16 * 1024 * 1024;
 
+    private static final Instant MIN_TIMESTAMP = Instant.parse("0001-01-01T00:00:00Z");
+    private static final Instant MAX_TIMESTAMP = Instant.parse("9999-12-31T23:59:59.999999Z");
+
     private final String id;
     private final String role;
     private final String content;
@@ -55,7 +59,7 @@ public final class Message {
                 : Text.identifier(b.id, "message id", MAX_ID_LENGTH, ErrorCode.INVALID_MESSAGE);
         this.role = validRole(b.role);
         this.content = validContent(b.content);
-        this.timestamp = b.timestamp == null ? Instant.now() : b.timestamp;
+        this.timestamp = validTimestamp(b.timestamp == null ? Instant.now() : b.timestamp);
         this.metadata = Json.object(b.metadata, "metadata", ErrorCode.INVALID_MESSAGE);
         if (b.toolCalls == null) {
             throw invalid("tool calls are missing; use an empty list");
@@ -82,6 +86,13 @@ public final class Message {
             throw invalid("role has leading or trailing white space");
         }
         return role;
+    }
+
+    private static Instant validTimestamp(Instant timestamp) {
+        if (timestamp.isBefore(MIN_TIMESTAMP) || timestamp.isAfter(MAX_TIMESTAMP)) {
+            throw invalid("timestamp " + timestamp + " is outside the years 1 to 9999");
+        }
+        return timestamp.truncatedTo(ChronoUnit.MICROS);
     }
 
     private static String validContent(String content) {
@@ -282,7 +293,10 @@ public final class Message {
             return this;
         }
 
-        /** The timestamp; the time of {@link #build()} when not set or null. */
+        /**
+         * The timestamp; the time of {@link #build()} when not set or null. Truncated to the microsecond; it must lie
+         * within the years 1 to 9999.
+         */
         public Builder timestamp(Instant timestamp) {
             this.timestamp = timestamp;
             return this;

@@ -16,8 +16,11 @@ import java.util.OptionalLong;
  * <p>Rules every backend follows:
  *
  * <ul>
- *   <li>Pinned messages ({@link Message#isPinned()}) are never removed by retention and do not count toward its
- *       limits.
+ *   <li>Pinned messages ({@link Message#isPinned()}), and the tool messages answering a pinned assistant message,
+ *       are never removed by retention and do not count toward its limits.
+ *   <li>A message has expired when its timestamp is before now minus {@link #maxAge()}.
+ *   <li>{@link #maxMessages()} and {@link #maxTokens()} never remove the newest message (or the newest tool-call
+ *       group), so one message larger than the token limit stays until a newer one arrives.
  *   <li>A tool-call group is removed whole: when an assistant message with tool calls goes, the tool messages that
  *       answer it go with it, for the same cause.
  *   <li>Order: {@link #maxAge()} ({@link RemovalCause#EXPIRED}), then {@link #overflow()}
