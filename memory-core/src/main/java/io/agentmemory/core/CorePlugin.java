@@ -3,6 +3,7 @@ package io.agentmemory.core;
 import io.agentmemory.ConfigurationException;
 import io.agentmemory.Memory;
 import io.agentmemory.core.inmemory.InMemoryMemory;
+import io.agentmemory.core.metrics.MetricsMemory;
 import io.agentmemory.core.scope.ScopingMemory;
 import io.agentmemory.spi.BackendFactory;
 import io.agentmemory.spi.DecoratorFactory;
@@ -13,8 +14,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * What memory-core contributes: the {@code memory} backend ({@link InMemoryMemory}, no settings) and the
- * {@code scope} decorator ({@link ScopingMemory}, setting {@code name}). Thread-safe.
+ * What memory-core contributes: the {@code memory} backend ({@link InMemoryMemory}, no settings), the {@code scope}
+ * decorator ({@link ScopingMemory}, setting {@code name}) and the {@code metrics} decorator ({@link MetricsMemory},
+ * optional setting {@code tag}; needs a Micrometer registry service). Thread-safe.
  */
 public final class CorePlugin implements MemoryPlugin {
     @Override
@@ -34,7 +36,7 @@ public final class CorePlugin implements MemoryPlugin {
 
     @Override
     public List<DecoratorFactory> decorators() {
-        return List.of(new DecoratorFactory() {
+        return List.of(MetricsMemory.decoratorFactory(), new DecoratorFactory() {
             @Override
             public String name() {
                 return ScopingMemory.NAME;
