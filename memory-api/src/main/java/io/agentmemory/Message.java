@@ -89,10 +89,12 @@ public final class Message {
     }
 
     private static Instant validTimestamp(Instant timestamp) {
-        if (timestamp.isBefore(MIN_TIMESTAMP) || timestamp.isAfter(MAX_TIMESTAMP)) {
+        // Truncate first: 9999-12-31T23:59:59.999999999Z is in year 9999 and keeps as ...59.999999Z.
+        Instant micros = timestamp.truncatedTo(ChronoUnit.MICROS);
+        if (micros.isBefore(MIN_TIMESTAMP) || micros.isAfter(MAX_TIMESTAMP)) {
             throw invalid("timestamp " + timestamp + " is outside the years 1 to 9999");
         }
-        return timestamp.truncatedTo(ChronoUnit.MICROS);
+        return micros;
     }
 
     private static String validContent(String content) {

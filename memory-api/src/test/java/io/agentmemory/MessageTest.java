@@ -163,7 +163,24 @@ class MessageTest {
                             .build()
                             .timestamp())
                     .isEqualTo(Instant.parse("1969-12-31T23:59:59.999999Z"));
-            for (Instant outside : new Instant[] {Instant.MIN, Instant.MAX, Instant.parse("-0001-12-31T00:00:00Z")}) {
+            // The last and first instants of the range, nanoseconds included, are inside it.
+            assertThat(Message.builder("user", "x")
+                            .timestamp(Instant.parse("9999-12-31T23:59:59.999999999Z"))
+                            .build()
+                            .timestamp())
+                    .isEqualTo(Instant.parse("9999-12-31T23:59:59.999999Z"));
+            assertThat(Message.builder("user", "x")
+                            .timestamp(Instant.parse("0001-01-01T00:00:00Z"))
+                            .build()
+                            .timestamp())
+                    .isEqualTo(Instant.parse("0001-01-01T00:00:00Z"));
+            for (Instant outside : new Instant[] {
+                Instant.MIN,
+                Instant.MAX,
+                Instant.parse("-0001-12-31T00:00:00Z"),
+                Instant.parse("0000-12-31T23:59:59.999999999Z"),
+                Instant.parse("+10000-01-01T00:00:00Z")
+            }) {
                 assertThatThrownBy(() ->
                                 Message.builder("user", "x").timestamp(outside).build())
                         .isInstanceOf(InvalidInputException.class)

@@ -15,9 +15,9 @@ import java.util.Map;
  * <ul>
  *   <li>3 tokens per message (the {@code <|start|>role<|message|>...<|end|>} frame), plus the tokens of the role and
  *       of the content;
- *   <li>for each tool call of an assistant message, 3 tokens
- *       (OpenAI does not document how tool calls are rendered; each call is counted as a frame of its own, like a
- *       message) plus the tokens of the tool's name and of the arguments;
+ *   <li>for each tool call of an assistant message, 3 tokens (OpenAI does not document how tool calls are
+ *       rendered; each call is counted as a frame of its own, like a message) plus the tokens of the tool's name and
+ *       of the arguments;
  *   <li>for a tool message, the tokens of its {@code toolCallId}.
  * </ul>
  *
@@ -73,9 +73,10 @@ public final class TokenCounters {
     public static TokenCounter forEncoding(String name) {
         TokenCounter counter = name == null ? null : BY_ENCODING.get(name);
         if (counter == null) {
-            throw new ConfigurationException((name == null ? "token encoding is missing" : "unknown token encoding '"
-                            + (name.length() <= 64 ? name : name.substring(0, 64) + "...") + "'")
-                    + "; supported encodings: " + supportedEncodings());
+            String problem = name == null
+                    ? "token encoding is missing"
+                    : "unknown token encoding '" + (name.length() <= 64 ? name : name.substring(0, 64) + "...") + "'";
+            throw new ConfigurationException(problem + "; supported encodings: " + supportedEncodings());
         }
         return counter;
     }
