@@ -17,8 +17,9 @@ public final class ContextWindowExample {
 
     public static void main(String[] args) {
         Out.title("Context window (pinned system prompt, tool calls kept whole)");
-        try (Memory memory =
-                InMemoryMemory.builder().tokenCounter(TokenCounters.cl100kBase()).build()) {
+        try (Memory memory = InMemoryMemory.builder()
+                .tokenCounter(TokenCounters.cl100kBase())
+                .build()) {
             MemoryStore store = memory.session("acme", "weather");
             store.add(Message.system("You are a weather assistant."));
             store.add(Message.user("Hi! I live in Oslo."));

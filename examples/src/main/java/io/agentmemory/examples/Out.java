@@ -29,7 +29,8 @@ final class Out {
         for (Message m : messages) {
             String content = m.content().length() > 60 ? m.content().substring(0, 57) + "..." : m.content();
             if (!m.toolCalls().isEmpty()) {
-                content = "(calls " + m.toolCalls().get(0).name() + " as " + m.toolCalls().get(0).id() + ") " + content;
+                content = "(calls " + m.toolCalls().get(0).name() + " as "
+                        + m.toolCalls().get(0).id() + ") " + content;
             }
             if (m.isToolResult()) {
                 content = "(answers " + m.toolCallId().orElseThrow() + ") " + content;

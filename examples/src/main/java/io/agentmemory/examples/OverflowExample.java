@@ -25,7 +25,8 @@ public final class OverflowExample {
             if (cause == RemovalCause.OVERFLOW) {
                 archive.addAll(removed);
                 Out.line("  overflow: archived " + removed.size() + " messages, #"
-                        + removed.get(0).sequence() + "..#" + removed.get(removed.size() - 1).sequence());
+                        + removed.get(0).sequence() + "..#"
+                        + removed.get(removed.size() - 1).sequence());
             }
         };
         try (Memory memory = InMemoryMemory.builder()

@@ -23,7 +23,10 @@ final class ScriptedAgent {
         this.name = name;
         this.memory = memory;
         this.contextTokens = contextTokens;
-        if (memory.history(io.agentmemory.HistoryQuery.builder().roles(Message.SYSTEM).build()).isEmpty()) {
+        if (memory.history(io.agentmemory.HistoryQuery.builder()
+                        .roles(Message.SYSTEM)
+                        .build())
+                .isEmpty()) {
             memory.add(Message.system(systemPrompt));
         }
     }
@@ -37,7 +40,9 @@ final class ScriptedAgent {
         memory.add(Message.user(userText));
         List<Message> window = memory.contextWindow(contextTokens);
         String answer = answer(userText, window);
-        memory.add(Message.builder(Message.ASSISTANT, answer).metadata("agent", name).build());
+        memory.add(Message.builder(Message.ASSISTANT, answer)
+                .metadata("agent", name)
+                .build());
         return answer;
     }
 
@@ -59,7 +64,8 @@ final class ScriptedAgent {
         }
         if (lower.startsWith("summarize")) {
             List<String> notes = window.stream()
-                    .filter(m -> m.role().equals(Message.ASSISTANT) && m.content().startsWith("Noted: "))
+                    .filter(m ->
+                            m.role().equals(Message.ASSISTANT) && m.content().startsWith("Noted: "))
                     .map(m -> m.content().substring("Noted: ".length()))
                     .toList();
             return notes.isEmpty() ? "Nothing to summarize yet." : "Summary of the notes: " + String.join("; ", notes);

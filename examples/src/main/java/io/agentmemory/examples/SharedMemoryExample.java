@@ -21,11 +21,11 @@ public final class SharedMemoryExample {
             ConversationExample.ask(writer, "Summarize what the analyst found");
             Out.messages(
                     "what the Writer reads of the Analyst's turns",
-                    shared.history(HistoryQuery.builder()
-                            .metadata("agent", "Analyst")
-                            .build()));
+                    shared.history(
+                            HistoryQuery.builder().metadata("agent", "Analyst").build()));
             Out.line("  both agents see " + shared.count() + " messages, one system prompt each agent found in place: "
-                    + shared.history(HistoryQuery.builder().roles("system").build()).size());
+                    + shared.history(HistoryQuery.builder().roles("system").build())
+                            .size());
         }
     }
 }

@@ -19,8 +19,8 @@ public final class TokenLimitedExample {
         try (Memory memory = InMemoryMemory.builder()
                 .tokenCounter(TokenCounters.cl100kBase())
                 .retention(Retention.maxTokens(60))
-                .evictionListener((key, removed, cause) ->
-                        Out.line("  evicted " + removed.size() + " message(s) for " + cause))
+                .evictionListener(
+                        (key, removed, cause) -> Out.line("  evicted " + removed.size() + " message(s) for " + cause))
                 .build()) {
             MemoryStore store = memory.session("acme", "long-chat");
             String[] lines = {
