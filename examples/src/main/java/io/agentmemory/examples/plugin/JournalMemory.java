@@ -7,19 +7,16 @@ import io.agentmemory.ErrorCode;
 import io.agentmemory.HistoryQuery;
 import io.agentmemory.InvalidInputException;
 import io.agentmemory.Memory;
-import io.agentmemory.MemoryException;
 import io.agentmemory.MemoryStore;
 import io.agentmemory.Message;
 import io.agentmemory.SessionKey;
 import io.agentmemory.TokenCount;
-import io.agentmemory.TokenCounter;
+import io.agentmemory.core.backend.BackendSupport;
 import io.agentmemory.core.window.ContextWindows;
 import io.agentmemory.spi.MemoryContext;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -81,7 +78,7 @@ public final class JournalMemory implements Memory {
     @Override
     public MemoryStore session(SessionKey key) {
         checkOpen();
-        return new Store(requireKey(key));
+        return new Store(BackendSupport.requireKey(key));
     }
 
     @Override
@@ -96,7 +93,7 @@ public final class JournalMemory implements Memory {
     @Override
     public boolean delete(SessionKey key) {
         checkOpen();
-        return directory.journal(requireKey(key)).clear(context.evictionListener());
+        return directory.journal(BackendSupport.requireKey(key)).clear(context.evictionListener());
     }
 
     @Override
@@ -123,41 +120,8 @@ public final class JournalMemory implements Memory {
 
     private void checkOpen() {
         if (closed.get()) {
-            throw new MemoryException(ErrorCode.CLOSED, "this journal memory is closed; open a new one");
+            throw BackendSupport.closed("journal memory");
         }
-    }
-
-    private static SessionKey requireKey(SessionKey key) {
-        if (key == null) {
-            throw new InvalidInputException(ErrorCode.INVALID_SESSION_KEY, "session key is missing");
-        }
-        return key;
-    }
-
-    /** The count of {@code m}: the one it carries if the context's counter made it, else a new one. */
-    private TokenCount countTokens(Message m) {
-        TokenCounter counter = context.tokenCounter();
-        String counterId = counter.id();
-        if (m.tokenCount().isPresent() && m.tokenCount().get().counterId().equals(counterId)) {
-            return m.tokenCount().get();
-        }
-        int tokens;
-        try {
-            tokens = counter.count(m);
-        } catch (RuntimeException failure) {
-            throw new MemoryException(
-                    ErrorCode.CALLBACK_FAILED,
-                    "token counter " + counterId + " threw "
-                            + failure.getClass().getName() + " on message " + m.id() + "; nothing was written",
-                    failure);
-        }
-        if (tokens < 0) {
-            throw new MemoryException(
-                    ErrorCode.CALLBACK_FAILED,
-                    "token counter " + counterId + " returned " + tokens + " for message " + m.id()
-                            + "; counts must be >= 0; nothing was written");
-        }
-        return new TokenCount(tokens, counterId);
     }
 
     /** The store of one session: a view that finds the session's journal on each call. Thread-safe. */
@@ -176,49 +140,24 @@ public final class JournalMemory implements Memory {
         @Override
         public Message add(Message message) {
             checkOpen();
-            if (message == null) {
-                throw new InvalidInputException(ErrorCode.INVALID_MESSAGE, "message is missing");
-            }
-            return addAll(List.of(message)).get(0);
+            return addAll(List.of(BackendSupport.requireMessage(message))).get(0);
         }
 
         @Override
         public List<Message> addAll(List<Message> messages) {
             checkOpen();
-            if (messages == null) {
-                throw new InvalidInputException(ErrorCode.INVALID_MESSAGE, "message list is missing");
-            }
-            List<Message> batch = new ArrayList<>(messages.size());
-            Set<String> ids = new HashSet<>();
-            for (int i = 0; i < messages.size(); i++) {
-                Message m = messages.get(i);
-                if (m == null) {
-                    throw new InvalidInputException(
-                            ErrorCode.INVALID_MESSAGE, "message " + i + " of the list is missing; nothing was written");
-                }
-                if (!ids.add(m.id())) {
-                    throw new InvalidInputException(
-                            ErrorCode.INVALID_MESSAGE,
-                            "message id " + m.id() + " appears twice in the list; nothing was written");
-                }
-                batch.add(m);
-            }
+            List<Message> batch = BackendSupport.checkBatch(messages);
             if (batch.isEmpty()) {
                 return List.of();
             }
-            List<TokenCount> counts = new ArrayList<>(batch.size());
-            for (Message m : batch) {
-                counts.add(countTokens(m));
-            }
+            List<TokenCount> counts = BackendSupport.countTokens(context.tokenCounter(), batch);
             return List.copyOf(directory.journal(key).append(batch, counts, fsync));
         }
 
         @Override
         public List<Message> history(HistoryQuery query) {
             checkOpen();
-            if (query == null) {
-                throw new InvalidInputException(ErrorCode.INVALID_QUERY, "history query is missing");
-            }
+            BackendSupport.requireQuery(query);
             return directory.journal(key).read(messages -> messages.history(query));
         }
 

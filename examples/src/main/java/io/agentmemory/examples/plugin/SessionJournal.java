@@ -1,15 +1,14 @@
 package io.agentmemory.examples.plugin;
 
-import io.agentmemory.ErrorCode;
 import io.agentmemory.EvictionListener;
 import io.agentmemory.HistoryQuery;
 import io.agentmemory.IntegrityException;
-import io.agentmemory.MemoryException;
 import io.agentmemory.Message;
 import io.agentmemory.RemovalCause;
 import io.agentmemory.SessionKey;
 import io.agentmemory.TokenCount;
-import io.agentmemory.ToolCall;
+import io.agentmemory.core.backend.BackendSupport;
+import io.agentmemory.core.backend.PinnedCalls;
 import io.agentmemory.core.json.MessageJson;
 import io.agentmemory.core.window.ContextWindows;
 import java.io.BufferedInputStream;
@@ -27,12 +26,10 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.ListIterator;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
 
@@ -206,18 +203,7 @@ final class SessionJournal {
         lock.writeLock().lock();
         try {
             Messages messages = loaded();
-            if (!messages.all.isEmpty()) {
-                try {
-                    listener.onRemoval(key, List.copyOf(messages.all), RemovalCause.CLEARED);
-                } catch (RuntimeException failure) {
-                    throw new MemoryException(
-                            ErrorCode.CALLBACK_FAILED,
-                            "the eviction listener threw " + failure.getClass().getName() + " on "
-                                    + messages.all.size() + " messages cleared from " + key
-                                    + "; nothing was deleted",
-                            failure);
-                }
-            }
+            BackendSupport.report(listener, key, messages.all, RemovalCause.CLEARED);
             if (messages.fileLength > 0) {
                 try {
                     Files.deleteIfExists(file);
@@ -372,19 +358,15 @@ final class SessionJournal {
 
         final List<Message> unpinned = new ArrayList<>();
         final Map<String, Message> byId = new HashMap<>();
-        final Set<String> pinnedCallIds = new HashSet<>();
+        final PinnedCalls pinnedCalls = new PinnedCalls();
         /** The file's length in bytes; 0 when there is no file. */
         long fileLength;
 
         void add(Message m) {
             all.add(m);
             byId.put(m.id(), m);
-            boolean answersPinned = m.toolCallId().map(pinnedCallIds::contains).orElse(false);
-            if (m.isPinned() || answersPinned) {
+            if (pinnedCalls.admit(m)) {
                 pinned.add(m);
-                for (ToolCall call : m.toolCalls()) {
-                    pinnedCallIds.add(call.id());
-                }
             } else {
                 unpinned.add(m);
             }

@@ -4,9 +4,7 @@ import io.agentmemory.Capability;
 import io.agentmemory.ErrorCode;
 import io.agentmemory.EvictionListener;
 import io.agentmemory.HistoryQuery;
-import io.agentmemory.InvalidInputException;
 import io.agentmemory.Memory;
-import io.agentmemory.MemoryException;
 import io.agentmemory.MemoryStore;
 import io.agentmemory.Message;
 import io.agentmemory.RemovalCause;
@@ -14,6 +12,7 @@ import io.agentmemory.Retention;
 import io.agentmemory.SessionKey;
 import io.agentmemory.TokenCount;
 import io.agentmemory.TokenCounter;
+import io.agentmemory.core.backend.BackendSupport;
 import io.agentmemory.core.tokens.TokenCounters;
 import io.agentmemory.internal.Text;
 import io.agentmemory.spi.MemoryContext;
@@ -21,7 +20,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -67,7 +65,7 @@ public final class InMemoryMemory implements Memory {
     @Override
     public MemoryStore session(SessionKey key) {
         checkOpen();
-        return new Store(requireKey(key));
+        return new Store(BackendSupport.requireKey(key));
     }
 
     @Override
@@ -87,7 +85,7 @@ public final class InMemoryMemory implements Memory {
     @Override
     public boolean delete(SessionKey key) {
         checkOpen();
-        requireKey(key);
+        BackendSupport.requireKey(key);
         while (true) {
             SessionState state = sessions.get(key);
             if (state == null) {
@@ -136,60 +134,13 @@ public final class InMemoryMemory implements Memory {
 
     /** Hands removals to the listener, cause by cause in the documented order. */
     void report(SessionKey key, Map<RemovalCause, List<Message>> removed) {
-        for (Map.Entry<RemovalCause, List<Message>> e : removed.entrySet()) {
-            if (e.getValue().isEmpty()) {
-                continue;
-            }
-            try {
-                context.evictionListener().onRemoval(key, List.copyOf(e.getValue()), e.getKey());
-            } catch (RuntimeException failure) {
-                throw new MemoryException(
-                        ErrorCode.CALLBACK_FAILED,
-                        "the eviction listener threw " + failure.getClass().getName() + " on "
-                                + e.getValue().size()
-                                + " messages removed for " + e.getKey() + " from " + key
-                                + "; the operation was not applied",
-                        failure);
-            }
-        }
+        BackendSupport.report(context.evictionListener(), key, removed);
     }
 
     private void checkOpen() {
         if (closed) {
-            throw new MemoryException(ErrorCode.CLOSED, "this memory is closed; create a new one");
+            throw BackendSupport.closed("in-memory memory");
         }
-    }
-
-    private static SessionKey requireKey(SessionKey key) {
-        if (key == null) {
-            throw new InvalidInputException(ErrorCode.INVALID_SESSION_KEY, "session key is missing");
-        }
-        return key;
-    }
-
-    private TokenCount countTokens(Message m) {
-        TokenCounter counter = context.tokenCounter();
-        String counterId = counter.id();
-        if (m.tokenCount().isPresent() && m.tokenCount().get().counterId().equals(counterId)) {
-            return m.tokenCount().get();
-        }
-        int tokens;
-        try {
-            tokens = counter.count(m);
-        } catch (RuntimeException failure) {
-            throw new MemoryException(
-                    ErrorCode.CALLBACK_FAILED,
-                    "token counter " + counterId + " threw "
-                            + failure.getClass().getName() + " on message " + m.id() + "; nothing was written",
-                    failure);
-        }
-        if (tokens < 0) {
-            throw new MemoryException(
-                    ErrorCode.CALLBACK_FAILED,
-                    "token counter " + counterId + " returned " + tokens + " for message " + m.id()
-                            + "; counts must be >= 0; nothing was written");
-        }
-        return new TokenCount(tokens, counterId);
     }
 
     /** The store of one session: a view that finds the session's state on each call. */
@@ -207,40 +158,17 @@ public final class InMemoryMemory implements Memory {
 
         @Override
         public Message add(Message message) {
-            if (message == null) {
-                throw new InvalidInputException(ErrorCode.INVALID_MESSAGE, "message is missing");
-            }
-            return addAll(List.of(message)).get(0);
+            return addAll(List.of(BackendSupport.requireMessage(message))).get(0);
         }
 
         @Override
         public List<Message> addAll(List<Message> messages) {
             checkOpen();
-            if (messages == null) {
-                throw new InvalidInputException(ErrorCode.INVALID_MESSAGE, "message list is missing");
-            }
-            List<Message> batch = new ArrayList<>(messages.size());
-            Set<String> ids = new HashSet<>();
-            for (int i = 0; i < messages.size(); i++) {
-                Message m = messages.get(i);
-                if (m == null) {
-                    throw new InvalidInputException(
-                            ErrorCode.INVALID_MESSAGE, "message " + i + " of the list is missing; nothing was written");
-                }
-                if (!ids.add(m.id())) {
-                    throw new InvalidInputException(
-                            ErrorCode.INVALID_MESSAGE,
-                            "message id " + m.id() + " appears twice in the list; nothing was written");
-                }
-                batch.add(m);
-            }
+            List<Message> batch = BackendSupport.checkBatch(messages);
             if (batch.isEmpty()) {
                 return List.of();
             }
-            List<TokenCount> counts = new ArrayList<>(batch.size());
-            for (Message m : batch) {
-                counts.add(countTokens(m));
-            }
+            List<TokenCount> counts = BackendSupport.countTokens(context.tokenCounter(), batch);
             while (true) {
                 checkOpen();
                 SessionState state = sessions.computeIfAbsent(key, k -> new SessionState(k, InMemoryMemory.this));
@@ -255,9 +183,7 @@ public final class InMemoryMemory implements Memory {
         @Override
         public List<Message> history(HistoryQuery query) {
             checkOpen();
-            if (query == null) {
-                throw new InvalidInputException(ErrorCode.INVALID_QUERY, "history query is missing");
-            }
+            BackendSupport.requireQuery(query);
             SessionState state = sessions.get(key);
             return state == null ? List.of() : state.history(query);
         }

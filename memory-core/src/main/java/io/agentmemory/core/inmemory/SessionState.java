@@ -8,6 +8,7 @@ import io.agentmemory.Retention;
 import io.agentmemory.SessionKey;
 import io.agentmemory.TokenCount;
 import io.agentmemory.ToolCall;
+import io.agentmemory.core.backend.PinnedCalls;
 import io.agentmemory.core.window.ContextWindows;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -39,7 +40,7 @@ final class SessionState {
     private final MessageRing unpinned = new MessageRing();
     private long unpinnedTokens;
     private final Map<String, Message> byId = new HashMap<>();
-    private final Set<String> pinnedCallIds = new HashSet<>();
+    private final PinnedCalls pinnedCalls = new PinnedCalls();
     private final Map<String, Long> unpinnedResultByCallId = new HashMap<>();
     /** Whether the ring is also in timestamp order, so that expired messages form a prefix. */
     private boolean timestampsOrdered = true;
@@ -120,7 +121,7 @@ final class SessionState {
             pinned.clear();
             unpinned.clear();
             byId.clear();
-            pinnedCallIds.clear();
+            pinnedCalls.clear();
             unpinnedResultByCallId.clear();
             unpinnedTokens = 0;
             return !all.isEmpty();
@@ -255,13 +256,8 @@ final class SessionState {
 
     private void insert(Message m) {
         byId.put(m.id(), m);
-        boolean answersPinned =
-                m.isToolResult() && pinnedCallIds.contains(m.toolCallId().orElseThrow());
-        if (m.isPinned() || answersPinned) {
+        if (pinnedCalls.admit(m)) {
             pinned.add(m);
-            for (ToolCall call : m.toolCalls()) {
-                pinnedCallIds.add(call.id());
-            }
             return;
         }
         unpinned.addLast(m);
@@ -405,7 +401,7 @@ final class SessionState {
         pinned.clear();
         unpinned.clear();
         byId.clear();
-        pinnedCallIds.clear();
+        pinnedCalls.clear();
         unpinnedResultByCallId.clear();
         unpinnedTokens = 0;
         timestampsOrdered = true;
