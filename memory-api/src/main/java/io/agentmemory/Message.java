@@ -171,6 +171,35 @@ public final class Message {
         return new Builder().role(role).content(content);
     }
 
+    /**
+     * This message as a store keeps it: with its sequence number and token count. Cheaper than
+     * {@link #toBuilder()}, since nothing else changes and nothing else is checked again.
+     *
+     * @param sequence the per-session sequence number, at least 1
+     * @param tokenCount the count computed when the message is written
+     */
+    public Message stored(long sequence, TokenCount tokenCount) {
+        if (sequence < 1) {
+            throw invalid("sequence is " + sequence + "; a stored message's sequence is >= 1");
+        }
+        if (tokenCount == null) {
+            throw invalid("a stored message needs its token count");
+        }
+        return new Message(this, sequence, tokenCount);
+    }
+
+    private Message(Message m, long sequence, TokenCount tokenCount) {
+        this.id = m.id;
+        this.role = m.role;
+        this.content = m.content;
+        this.timestamp = m.timestamp;
+        this.metadata = m.metadata;
+        this.toolCalls = m.toolCalls;
+        this.toolCallId = m.toolCallId;
+        this.sequence = sequence;
+        this.tokenCount = tokenCount;
+    }
+
     /** A builder with every field of this message. */
     public Builder toBuilder() {
         Builder b = new Builder();

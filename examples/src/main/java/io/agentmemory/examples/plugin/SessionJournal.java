@@ -79,10 +79,7 @@ final class SessionJournal {
                     stored.add(existing);
                     continue;
                 }
-                Message m = batch.get(i).toBuilder()
-                        .sequence(next++)
-                        .tokenCount(counts.get(i))
-                        .build();
+                Message m = batch.get(i).stored(next++, counts.get(i));
                 lines.writeBytes(MessageJson.toJsonBytes(m));
                 lines.write('\n');
                 fresh.add(m);

@@ -72,10 +72,7 @@ final class SessionState {
                     stored.add(existing);
                     continue;
                 }
-                Message s = m.toBuilder()
-                        .sequence(nextSequence++)
-                        .tokenCount(counts.get(i))
-                        .build();
+                Message s = m.stored(nextSequence++, counts.get(i));
                 insert(s);
                 stored.add(s);
             }

@@ -5,13 +5,12 @@ import io.agentmemory.InvalidInputException;
 import io.agentmemory.Message;
 import io.agentmemory.ToolCall;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The context-window rule of {@link io.agentmemory.MemoryStore#contextWindow(int)}, shared by every backend so that
@@ -71,49 +70,59 @@ public final class ContextWindows {
                             + maxTokens + " asked for; raise maxTokens or unpin messages");
         }
         long budget = maxTokens - pinnedTokens;
+        // The run, newest first; reversed at the end, or sorted when a tool-call group put results out of place.
         List<Message> run = new ArrayList<>();
+        boolean groupsAdded = false;
         // Tool messages seen (newest first) whose assistant message has not been reached yet, by call id.
-        Map<String, Message> waiting = new LinkedHashMap<>();
+        Map<String, Message> waiting = null;
         while (newestFirst.hasNext()) {
             Message m = newestFirst.next();
             if (m.isToolResult()) {
+                if (waiting == null) {
+                    waiting = new LinkedHashMap<>();
+                }
                 waiting.putIfAbsent(m.toolCallId().orElseThrow(), m);
                 continue;
             }
-            List<Message> group = List.of(m);
             long cost = tokens(m);
-            if (!m.toolCalls().isEmpty()) {
-                group = new ArrayList<>();
-                group.add(m);
-                for (ToolCall call : m.toolCalls()) {
-                    Message result = waiting.remove(call.id());
-                    if (result != null) {
-                        group.add(result);
-                        cost += tokens(result);
-                    }
+            if (m.toolCalls().isEmpty() || waiting == null || waiting.isEmpty()) {
+                if (cost > budget) {
+                    break;
+                }
+                budget -= cost;
+                run.add(m);
+                continue;
+            }
+            List<Message> results = new ArrayList<>(m.toolCalls().size());
+            for (ToolCall call : m.toolCalls()) {
+                Message result = waiting.get(call.id());
+                if (result != null) {
+                    results.add(result);
+                    cost += tokens(result);
                 }
             }
             if (cost > budget) {
                 break;
             }
             budget -= cost;
-            run.addAll(group);
+            for (Message result : results) {
+                waiting.remove(result.toolCallId().orElseThrow());
+            }
+            run.add(m);
+            run.addAll(results);
+            groupsAdded = true;
         }
-        run.sort(Comparator.comparingLong(Message::sequence));
+        if (groupsAdded) {
+            run.sort(Comparator.comparingLong(Message::sequence));
+        } else {
+            Collections.reverse(run);
+        }
+        if (pinned.isEmpty()) {
+            return Collections.unmodifiableList(run);
+        }
         List<Message> window = new ArrayList<>(pinned.size() + run.size());
         window.addAll(pinned);
         window.addAll(run);
-        return List.copyOf(window);
-    }
-
-    /** The ids of the tool calls made by the given messages. */
-    public static Set<String> callIds(Iterable<Message> messages) {
-        Set<String> ids = new HashSet<>();
-        for (Message m : messages) {
-            for (ToolCall call : m.toolCalls()) {
-                ids.add(call.id());
-            }
-        }
-        return ids;
+        return Collections.unmodifiableList(window);
     }
 }
