@@ -52,6 +52,8 @@ public final class Message {
     private final String toolCallId;
     private final long sequence;
     private final TokenCount tokenCount;
+    /** {@link #tokenCount()}'s answer, made once: windows read it for every message they consider. */
+    private final Optional<TokenCount> tokenCountView;
 
     private Message(Builder b) {
         this.id = b.id == null
@@ -76,6 +78,7 @@ public final class Message {
         }
         this.sequence = b.sequence;
         this.tokenCount = b.tokenCount;
+        this.tokenCountView = Optional.ofNullable(tokenCount);
         checkToolFields();
     }
 
@@ -198,6 +201,7 @@ public final class Message {
         this.toolCallId = m.toolCallId;
         this.sequence = sequence;
         this.tokenCount = tokenCount;
+        this.tokenCountView = Optional.of(tokenCount);
     }
 
     /** A builder with every field of this message. */
@@ -253,7 +257,7 @@ public final class Message {
 
     /** The token count computed when the message was written; empty for a message not yet stored. */
     public Optional<TokenCount> tokenCount() {
-        return Optional.ofNullable(tokenCount);
+        return tokenCountView;
     }
 
     /** Whether this is a system message or its metadata has {@code "pinned": true}. */

@@ -406,7 +406,7 @@ final class SessionJournal {
                     return backwards.previous();
                 }
             };
-            return ContextWindows.select(maxTokens, List.copyOf(pinned), newestFirst);
+            return ContextWindows.select(maxTokens, List.copyOf(pinned), newestFirst, unpinned.size());
         }
     }
 }

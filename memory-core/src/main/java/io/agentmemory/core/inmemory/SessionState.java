@@ -12,6 +12,7 @@ import io.agentmemory.core.backend.PinnedCalls;
 import io.agentmemory.core.window.ContextWindows;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.EnumMap;
@@ -39,6 +40,9 @@ final class SessionState {
     private final List<Message> pinned = new ArrayList<>();
     private final MessageRing unpinned = new MessageRing();
     private long unpinnedTokens;
+    /** Unpinned tool messages and assistant messages with tool calls; while there are none, windows take a short cut. */
+    private int unpinnedToolMessages;
+
     private final Map<String, Message> byId = new HashMap<>();
     private final PinnedCalls pinnedCalls = new PinnedCalls();
     private final Map<String, Long> unpinnedResultByCallId = new HashMap<>();
@@ -121,6 +125,7 @@ final class SessionState {
             pinnedCalls.clear();
             unpinnedResultByCallId.clear();
             unpinnedTokens = 0;
+            unpinnedToolMessages = 0;
             return !all.isEmpty();
         } finally {
             lock.writeLock().unlock();
@@ -176,6 +181,9 @@ final class SessionState {
         lock.readLock().lock();
         try {
             Instant cutoff = owner.expiryCutoff();
+            if (unpinnedToolMessages == 0 && (cutoff == null || timestampsOrdered)) {
+                return newestThatFit(maxTokens, cutoff);
+            }
             Iterator<Message> all = unpinned.newestFirst();
             Iterator<Message> live = cutoff == null
                     ? all
@@ -210,10 +218,50 @@ final class SessionState {
                             return m;
                         }
                     };
-            return ContextWindows.select(maxTokens, List.copyOf(pinned), live);
+            return ContextWindows.select(maxTokens, List.copyOf(pinned), live, unpinned.size());
         } finally {
             lock.readLock().unlock();
         }
+    }
+
+    /**
+     * The window rule of {@link ContextWindows#select} for a ring without tool messages and with its expired
+     * messages (if any) at the front: the run is the longest suffix of live messages within the budget, found by
+     * binary search over the ring's running token totals and copied in bulk. O(log n) plus the copy.
+     */
+    private List<Message> newestThatFit(int maxTokens, Instant cutoff) {
+        long budget = ContextWindows.budgetAfterPinned(maxTokens, pinned);
+        int lo = cutoff == null ? 0 : firstLive(cutoff);
+        int hi = unpinned.size();
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (unpinned.tokensFrom(mid) <= budget) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        Message[] window = new Message[pinned.size() + unpinned.size() - lo];
+        for (int i = 0; i < pinned.size(); i++) {
+            window[i] = pinned.get(i);
+        }
+        unpinned.copyFrom(lo, window, pinned.size());
+        return Collections.unmodifiableList(Arrays.asList(window));
+    }
+
+    /** The position of the oldest unexpired message, for a ring in timestamp order. */
+    private int firstLive(Instant cutoff) {
+        int lo = 0;
+        int hi = unpinned.size();
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (unpinned.get(mid).timestamp().isBefore(cutoff)) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
     }
 
     long count() {
@@ -230,17 +278,7 @@ final class SessionState {
             return 0;
         }
         if (timestampsOrdered) {
-            int lo = 0;
-            int hi = unpinned.size();
-            while (lo < hi) {
-                int mid = (lo + hi) >>> 1;
-                if (unpinned.get(mid).timestamp().isBefore(cutoff)) {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
-                }
-            }
-            return lo;
+            return firstLive(cutoff);
         }
         int n = 0;
         for (int i = 0; i < unpinned.size(); i++) {
@@ -259,6 +297,9 @@ final class SessionState {
         }
         unpinned.addLast(m);
         unpinnedTokens += ContextWindows.tokens(m);
+        if (m.isToolResult() || !m.toolCalls().isEmpty()) {
+            unpinnedToolMessages++;
+        }
         m.toolCallId().ifPresent(callId -> unpinnedResultByCallId.put(callId, m.sequence()));
         if (newestUnpinnedTimestamp != null && m.timestamp().isBefore(newestUnpinnedTimestamp)) {
             timestampsOrdered = false;
@@ -271,6 +312,9 @@ final class SessionState {
     private void forget(Message m) {
         byId.remove(m.id());
         unpinnedTokens -= ContextWindows.tokens(m);
+        if (m.isToolResult() || !m.toolCalls().isEmpty()) {
+            unpinnedToolMessages--;
+        }
         m.toolCallId().ifPresent(callId -> unpinnedResultByCallId.remove(callId, m.sequence()));
     }
 
@@ -401,6 +445,7 @@ final class SessionState {
         pinnedCalls.clear();
         unpinnedResultByCallId.clear();
         unpinnedTokens = 0;
+        unpinnedToolMessages = 0;
         timestampsOrdered = true;
         newestUnpinnedTimestamp = null;
         List<Message> all = new ArrayList<>(pinnedBefore);

@@ -3,8 +3,10 @@ package io.agentmemory.core.window;
 import io.agentmemory.ErrorCode;
 import io.agentmemory.InvalidInputException;
 import io.agentmemory.Message;
+import io.agentmemory.TokenCount;
 import io.agentmemory.ToolCall;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.Iterator;
@@ -39,11 +41,34 @@ public final class ContextWindows {
         return maxTokens;
     }
 
+    /**
+     * What a window of {@code maxTokens} leaves for unpinned messages once {@code pinned} are in.
+     *
+     * @throws InvalidInputException with {@link ErrorCode#INVALID_QUERY} if {@code maxTokens < 1}, or with
+     *     {@link ErrorCode#CONTEXT_BUDGET_EXCEEDED} if the pinned messages need more
+     */
+    public static long budgetAfterPinned(int maxTokens, List<Message> pinned) {
+        checkBudget(maxTokens);
+        long pinnedTokens = 0;
+        for (Message m : pinned) {
+            pinnedTokens += tokens(m);
+        }
+        if (pinnedTokens > maxTokens) {
+            throw new InvalidInputException(
+                    ErrorCode.CONTEXT_BUDGET_EXCEEDED,
+                    "the " + pinned.size() + " pinned messages need " + pinnedTokens + " tokens, more than the "
+                            + maxTokens + " asked for; raise maxTokens or unpin messages");
+        }
+        return maxTokens - pinnedTokens;
+    }
+
     /** The stored token count of a message; stores count every message they keep. */
     public static int tokens(Message message) {
-        return message.tokenCount()
-                .orElseThrow(() -> new IllegalStateException(message + " has no stored token count"))
-                .tokens();
+        TokenCount count = message.tokenCount().orElse(null);
+        if (count == null) {
+            throw new IllegalStateException(message + " has no stored token count");
+        }
+        return count.tokens();
     }
 
     /**
@@ -58,20 +83,22 @@ public final class ContextWindows {
      *     than {@code maxTokens}
      */
     public static List<Message> select(int maxTokens, List<Message> pinned, Iterator<Message> newestFirst) {
-        checkBudget(maxTokens);
-        long pinnedTokens = 0;
-        for (Message m : pinned) {
-            pinnedTokens += tokens(m);
-        }
-        if (pinnedTokens > maxTokens) {
-            throw new InvalidInputException(
-                    ErrorCode.CONTEXT_BUDGET_EXCEEDED,
-                    "the " + pinned.size() + " pinned messages need " + pinnedTokens + " tokens, more than the "
-                            + maxTokens + " asked for; raise maxTokens or unpin messages");
-        }
-        long budget = maxTokens - pinnedTokens;
-        // The run, newest first; reversed at the end, or sorted when a tool-call group put results out of place.
-        List<Message> run = new ArrayList<>();
+        return select(maxTokens, pinned, newestFirst, 16);
+    }
+
+    /**
+     * Selects a context window, like {@link #select(int, List, Iterator)}, with a hint of how many messages the walk
+     * holds (a backend that knows it saves the copies of a growing buffer).
+     *
+     * @param sizeHint the number of messages {@code newestFirst} yields at most, or a guess
+     */
+    public static List<Message> select(
+            int maxTokens, List<Message> pinned, Iterator<Message> newestFirst, int sizeHint) {
+        long budget = budgetAfterPinned(maxTokens, pinned);
+        // The run, filled from the back of the buffer so that it ends up chronological; sorted at the end only when
+        // a tool-call group put results out of place.
+        Message[] run = new Message[Math.max(1, sizeHint)];
+        int start = run.length;
         boolean groupsAdded = false;
         // Tool messages seen (newest first) whose assistant message has not been reached yet, by call id.
         Map<String, Message> waiting = null;
@@ -90,7 +117,11 @@ public final class ContextWindows {
                     break;
                 }
                 budget -= cost;
-                run.add(m);
+                if (start == 0) {
+                    run = grow(run);
+                    start = run.length / 2;
+                }
+                run[--start] = m;
                 continue;
             }
             List<Message> results = new ArrayList<>(m.toolCalls().size());
@@ -108,21 +139,35 @@ public final class ContextWindows {
             for (Message result : results) {
                 waiting.remove(result.toolCallId().orElseThrow());
             }
-            run.add(m);
-            run.addAll(results);
+            while (start < results.size() + 1) {
+                run = grow(run);
+                start += run.length / 2;
+            }
+            run[--start] = m;
+            for (Message result : results) {
+                run[--start] = result;
+            }
             groupsAdded = true;
         }
+        int size = run.length - start;
+        if (pinned.isEmpty() && !groupsAdded) {
+            return Collections.unmodifiableList(Arrays.asList(run).subList(start, run.length));
+        }
+        Message[] window = new Message[pinned.size() + size];
+        for (int i = 0; i < pinned.size(); i++) {
+            window[i] = pinned.get(i);
+        }
+        System.arraycopy(run, start, window, pinned.size(), size);
         if (groupsAdded) {
-            run.sort(Comparator.comparingLong(Message::sequence));
-        } else {
-            Collections.reverse(run);
+            Arrays.sort(window, pinned.size(), window.length, Comparator.comparingLong(Message::sequence));
         }
-        if (pinned.isEmpty()) {
-            return Collections.unmodifiableList(run);
-        }
-        List<Message> window = new ArrayList<>(pinned.size() + run.size());
-        window.addAll(pinned);
-        window.addAll(run);
-        return Collections.unmodifiableList(window);
+        return Collections.unmodifiableList(Arrays.asList(window));
+    }
+
+    /** A buffer twice as long with the contents moved to its back half. */
+    private static Message[] grow(Message[] run) {
+        Message[] bigger = new Message[run.length * 2];
+        System.arraycopy(run, 0, bigger, run.length, run.length);
+        return bigger;
     }
 }
