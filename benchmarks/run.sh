@@ -4,7 +4,7 @@
 #
 # Settings (environment variables, with their defaults):
 #   FORKS=1      JMH forks per benchmark and parameter set
-#   WARMUP=3     warm-up iterations per fork
+#   WARMUP=6     warm-up iterations per fork (a session of 20000 messages needs about 4 to reach its steady state)
 #   ITER=5       measurement iterations per fork
 #   TIME=2s      length of each warm-up and measurement iteration (JMH syntax: 500ms, 2s, 1m)
 #   JMH_ARGS=    further JMH options, appended as given, e.g. JMH_ARGS="-p n=20,2000" (the estimate ignores them)
@@ -14,7 +14,7 @@
 set -euo pipefail
 
 FORKS="${FORKS:-1}"
-WARMUP="${WARMUP:-3}"
+WARMUP="${WARMUP:-6}"
 ITER="${ITER:-5}"
 TIME="${TIME:-2s}"
 JMH_ARGS="${JMH_ARGS:-}"

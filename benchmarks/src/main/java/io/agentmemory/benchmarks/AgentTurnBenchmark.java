@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -45,6 +46,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * one shared {@link Memory}. Scores are the average time of one turn of one thread.
  */
 @BenchmarkMode(Mode.AverageTime)
+@Fork(jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class AgentTurnBenchmark {
     /** A context-window budget that holds any session here: the window is the whole session. */

@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -32,6 +33,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * some tens of nanoseconds a turn.
  */
 @BenchmarkMode(Mode.AverageTime)
+@Fork(jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class FloorBenchmark {
     /** The parameters; there is nothing to share. */
