@@ -1,0 +1,2 @@
+/** The jdbc backend. */
+package io.agentmemory.jdbc;

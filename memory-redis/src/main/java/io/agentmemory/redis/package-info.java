@@ -1,0 +1,2 @@
+/** The redis backend. */
+package io.agentmemory.redis;
