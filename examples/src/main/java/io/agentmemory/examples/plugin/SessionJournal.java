@@ -24,7 +24,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -375,22 +374,18 @@ final class SessionJournal {
 
         /** Filters, then offset and limit counted back from the newest; costs O(result) without filters. */
         List<Message> history(HistoryQuery query) {
-            int limit = query.limit().orElse(Integer.MAX_VALUE);
-            List<Message> out = new ArrayList<>(Math.min(limit, all.size()));
-            int skipped = 0;
-            for (int i = all.size() - 1; i >= 0 && out.size() < limit; i--) {
-                Message m = all.get(i);
-                if (!query.matches(m)) {
-                    continue;
+            ListIterator<Message> backwards = all.listIterator(all.size());
+            return BackendSupport.history(query, new Iterator<>() {
+                @Override
+                public boolean hasNext() {
+                    return backwards.hasPrevious();
                 }
-                if (skipped < query.offset()) {
-                    skipped++;
-                    continue;
+
+                @Override
+                public Message next() {
+                    return backwards.previous();
                 }
-                out.add(m);
-            }
-            Collections.reverse(out);
-            return Collections.unmodifiableList(out);
+            });
         }
 
         List<Message> contextWindow(int maxTokens) {

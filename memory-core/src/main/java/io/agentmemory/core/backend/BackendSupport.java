@@ -11,7 +11,9 @@ import io.agentmemory.SessionKey;
 import io.agentmemory.TokenCount;
 import io.agentmemory.TokenCounter;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -137,6 +139,36 @@ public final class BackendSupport {
                             + " messages removed for " + cause + " from " + key + "; the operation was not applied",
                     failure);
         }
+    }
+
+    /**
+     * Applies a history query to a session's messages walked newest first: filters, then {@code offset} and
+     * {@code limit} counted back from the newest match; the result is chronological. The walk is consumed only as
+     * far as needed, so without filters a read costs O(offset + limit).
+     */
+    public static List<Message> history(HistoryQuery query, Iterator<Message> newestFirst) {
+        int limit = query.limit().orElse(Integer.MAX_VALUE);
+        if (limit == 0) {
+            return List.of();
+        }
+        List<Message> out = new ArrayList<>(Math.min(limit, 64));
+        int skipped = 0;
+        while (newestFirst.hasNext()) {
+            Message m = newestFirst.next();
+            if (!query.matches(m)) {
+                continue;
+            }
+            if (skipped < query.offset()) {
+                skipped++;
+                continue;
+            }
+            out.add(m);
+            if (out.size() == limit) {
+                break;
+            }
+        }
+        Collections.reverse(out);
+        return Collections.unmodifiableList(out);
     }
 
     /** The error for any call on a closed memory. */

@@ -8,6 +8,7 @@ import io.agentmemory.Retention;
 import io.agentmemory.SessionKey;
 import io.agentmemory.TokenCount;
 import io.agentmemory.ToolCall;
+import io.agentmemory.core.backend.BackendSupport;
 import io.agentmemory.core.backend.PinnedCalls;
 import io.agentmemory.core.window.ContextWindows;
 import java.time.Instant;
@@ -135,46 +136,73 @@ final class SessionState {
     List<Message> history(HistoryQuery query) {
         lock.readLock().lock();
         try {
-            Instant cutoff = owner.expiryCutoff();
-            int limit = query.limit().orElse(Integer.MAX_VALUE);
-            List<Message> out = new ArrayList<>(Math.min(limit, pinned.size() + unpinned.size()));
-            if (limit == 0) {
-                return List.of();
-            }
-            int skipped = 0;
-            int i = unpinned.size() - 1;
-            int j = pinned.size() - 1;
-            while (i >= 0 || j >= 0) {
-                Message m;
-                if (j < 0
-                        || (i >= 0 && unpinned.get(i).sequence() > pinned.get(j).sequence())) {
-                    m = unpinned.get(i--);
-                    if (cutoff != null && m.timestamp().isBefore(cutoff)) {
-                        if (timestampsOrdered) {
-                            i = -1; // every older unpinned message is expired too
-                        }
-                        continue;
+            Iterator<Message> unpinnedLive = liveNewestFirst(owner.expiryCutoff());
+            Iterator<Message> merged = new Iterator<>() {
+                private int j = pinned.size() - 1;
+                private Message nextUnpinned = unpinnedLive.hasNext() ? unpinnedLive.next() : null;
+
+                @Override
+                public boolean hasNext() {
+                    return nextUnpinned != null || j >= 0;
+                }
+
+                @Override
+                public Message next() {
+                    if (nextUnpinned != null
+                            && (j < 0 || nextUnpinned.sequence() > pinned.get(j).sequence())) {
+                        Message m = nextUnpinned;
+                        nextUnpinned = unpinnedLive.hasNext() ? unpinnedLive.next() : null;
+                        return m;
                     }
-                } else {
-                    m = pinned.get(j--);
+                    if (j < 0) {
+                        throw new NoSuchElementException();
+                    }
+                    return pinned.get(j--);
                 }
-                if (!query.matches(m)) {
-                    continue;
-                }
-                if (skipped < query.offset()) {
-                    skipped++;
-                    continue;
-                }
-                out.add(m);
-                if (out.size() == limit) {
-                    break;
-                }
-            }
-            Collections.reverse(out);
-            return Collections.unmodifiableList(out);
+            };
+            return BackendSupport.history(query, merged);
         } finally {
             lock.readLock().unlock();
         }
+    }
+
+    /** The unpinned messages that have not expired, newest first; stops early when expiry is a prefix. */
+    private Iterator<Message> liveNewestFirst(Instant cutoff) {
+        Iterator<Message> all = unpinned.newestFirst();
+        if (cutoff == null) {
+            return all;
+        }
+        return new Iterator<>() {
+            private Message next = advance();
+
+            private Message advance() {
+                while (all.hasNext()) {
+                    Message m = all.next();
+                    if (!m.timestamp().isBefore(cutoff)) {
+                        return m;
+                    }
+                    if (timestampsOrdered) {
+                        return null; // every older unpinned message is expired too
+                    }
+                }
+                return null;
+            }
+
+            @Override
+            public boolean hasNext() {
+                return next != null;
+            }
+
+            @Override
+            public Message next() {
+                if (next == null) {
+                    throw new NoSuchElementException();
+                }
+                Message m = next;
+                next = advance();
+                return m;
+            }
+        };
     }
 
     List<Message> contextWindow(int maxTokens) {
@@ -184,40 +212,7 @@ final class SessionState {
             if (unpinnedToolMessages == 0 && (cutoff == null || timestampsOrdered)) {
                 return newestThatFit(maxTokens, cutoff);
             }
-            Iterator<Message> all = unpinned.newestFirst();
-            Iterator<Message> live = cutoff == null
-                    ? all
-                    : new Iterator<>() {
-                        private Message next = advance();
-
-                        private Message advance() {
-                            while (all.hasNext()) {
-                                Message m = all.next();
-                                if (!m.timestamp().isBefore(cutoff)) {
-                                    return m;
-                                }
-                                if (timestampsOrdered) {
-                                    return null;
-                                }
-                            }
-                            return null;
-                        }
-
-                        @Override
-                        public boolean hasNext() {
-                            return next != null;
-                        }
-
-                        @Override
-                        public Message next() {
-                            if (next == null) {
-                                throw new NoSuchElementException();
-                            }
-                            Message m = next;
-                            next = advance();
-                            return m;
-                        }
-                    };
+            Iterator<Message> live = liveNewestFirst(cutoff);
             return ContextWindows.select(maxTokens, List.copyOf(pinned), live, unpinned.size());
         } finally {
             lock.readLock().unlock();

@@ -11,10 +11,9 @@ import io.agentmemory.Message;
 import io.agentmemory.RemovalCause;
 import io.agentmemory.Retention;
 import io.agentmemory.ToolCall;
-import java.time.Clock;
+import io.agentmemory.tck.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
@@ -78,23 +77,7 @@ class InMemoryMemoryTest {
 
     @Test
     void messagesWithOutOfOrderTimestampsStillExpireExactly() {
-        Instant[] now = {Instant.parse("2026-03-01T12:00:00Z")};
-        Clock clock = new Clock() {
-            @Override
-            public ZoneOffset getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(java.time.ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return now[0];
-            }
-        };
+        MutableClock clock = new MutableClock(Instant.parse("2026-03-01T12:00:00Z"));
         List<RemovalCause> causes = new ArrayList<>();
         List<String> expired = new ArrayList<>();
         try (Memory memory = InMemoryMemory.builder()
@@ -106,18 +89,19 @@ class InMemoryMemoryTest {
                 })
                 .build()) {
             MemoryStore store = memory.session("t", "s");
-            Instant t = now[0];
+            Instant t = clock.instant();
             store.add(Message.builder("user", "new").timestamp(t).build());
             store.add(Message.builder("user", "imported-old")
                     .timestamp(t.minus(Duration.ofMinutes(50)))
                     .build());
             store.add(
                     Message.builder("user", "newer").timestamp(t.plusSeconds(5)).build());
-            now[0] = t.plus(Duration.ofMinutes(15));
+            clock.set(t.plus(Duration.ofMinutes(15)));
             assertThat(store.history()).extracting(Message::content).containsExactly("new", "newer");
             assertThat(store.count()).isEqualTo(2);
             assertThat(store.contextWindow(1000)).extracting(Message::content).containsExactly("new", "newer");
-            store.add(Message.builder("user", "latest").timestamp(now[0]).build());
+            store.add(
+                    Message.builder("user", "latest").timestamp(clock.instant()).build());
             assertThat(causes).containsExactly(RemovalCause.EXPIRED);
             assertThat(expired).containsExactly("imported-old");
             assertThat(store.history()).extracting(Message::content).containsExactly("new", "newer", "latest");

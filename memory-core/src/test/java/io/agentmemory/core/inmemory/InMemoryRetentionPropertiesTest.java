@@ -10,10 +10,9 @@ import io.agentmemory.RemovalCause;
 import io.agentmemory.Retention;
 import io.agentmemory.ToolCall;
 import io.agentmemory.core.window.ContextWindows;
-import java.time.Clock;
+import io.agentmemory.tck.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -44,23 +43,7 @@ class InMemoryRetentionPropertiesTest {
             default -> retention.maxMessages(maxMessages).maxTokens(maxTokens).maxAge(Duration.ofMinutes(30));
         }
         Instant start = Instant.parse("2026-01-01T00:00:00Z");
-        Instant[] now = {start};
-        Clock clock = new Clock() {
-            @Override
-            public ZoneOffset getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(java.time.ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return now[0];
-            }
-        };
+        MutableClock clock = new MutableClock(start);
         Map<String, RemovalCause> reported = new HashMap<>();
         List<String> duplicates = new ArrayList<>();
         EvictionListener listener = (key, removed, cause) -> {
@@ -86,33 +69,33 @@ class InMemoryRetentionPropertiesTest {
             List<Message> appended = new ArrayList<>();
             int call = 0;
             for (int step = 0; step < 120; step++) {
-                now[0] = now[0].plusSeconds(random.nextInt(120));
+                clock.advance(java.time.Duration.ofSeconds(random.nextInt(120)));
                 int kind = random.nextInt(10);
                 String content = "x".repeat(1 + random.nextInt(30));
                 if (kind == 0) {
                     appended.add(store.add(Message.builder(Message.SYSTEM, content)
-                            .timestamp(now[0])
+                            .timestamp(clock.instant())
                             .build()));
                 } else if (kind <= 2) {
                     List<ToolCall> calls = List.of(new ToolCall("c" + call++, "t", "{}"));
                     List<Message> group = new ArrayList<>();
                     group.add(Message.builder(Message.ASSISTANT, content)
                             .toolCalls(calls)
-                            .timestamp(now[0])
+                            .timestamp(clock.instant())
                             .build());
                     if (random.nextBoolean()) {
                         group.add(Message.builder(Message.TOOL, content)
                                 .toolCallId(calls.get(0).id())
-                                .timestamp(now[0])
+                                .timestamp(clock.instant())
                                 .build());
                     }
                     appended.addAll(store.addAll(group));
                 } else {
                     appended.add(store.add(Message.builder(Message.USER, content)
-                            .timestamp(now[0])
+                            .timestamp(clock.instant())
                             .build()));
                 }
-                check(store, r, now[0], appended, reported);
+                check(store, r, clock.instant(), appended, reported);
             }
             assertThat(duplicates).as("messages reported twice").isEmpty();
         }

@@ -11,11 +11,9 @@ import io.agentmemory.Retention;
 import io.agentmemory.ToolCall;
 import io.agentmemory.core.backend.PinnedCalls;
 import io.agentmemory.core.window.ContextWindows;
-import java.time.Clock;
+import io.agentmemory.tck.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -39,23 +37,7 @@ class InMemoryWindowEquivalenceTest {
             @ForAll boolean withExpiry,
             @ForAll @IntRange(min = 0, max = 40) int evictAt) {
         Random random = new Random(seed);
-        Instant[] now = {Instant.parse("2026-05-01T00:00:00Z")};
-        Clock clock = new Clock() {
-            @Override
-            public ZoneOffset getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return now[0];
-            }
-        };
+        MutableClock clock = new MutableClock(Instant.parse("2026-05-01T00:00:00Z"));
         Retention.Builder retention = Retention.builder();
         if (withExpiry) {
             retention.maxAge(Duration.ofMinutes(20));
@@ -71,36 +53,36 @@ class InMemoryWindowEquivalenceTest {
             MemoryStore store = memory.session("t", "s");
             int call = 0;
             for (int i = 0; i < size; i++) {
-                now[0] = now[0].plusSeconds(random.nextInt(90));
+                clock.advance(java.time.Duration.ofSeconds(random.nextInt(90)));
                 String content = "x".repeat(random.nextInt(60));
                 int kind = random.nextInt(12);
                 if (kind == 0) {
                     store.add(Message.builder(Message.SYSTEM, content)
-                            .timestamp(now[0])
+                            .timestamp(clock.instant())
                             .build());
                 } else if (kind == 1) {
                     store.add(Message.builder(Message.USER, content)
                             .pinned()
-                            .timestamp(now[0])
+                            .timestamp(clock.instant())
                             .build());
                 } else if (withTools && kind <= 3) {
                     String id = "c" + call++;
                     store.addAll(List.of(
                             Message.builder(Message.ASSISTANT, content)
                                     .toolCalls(List.of(new ToolCall(id, "f", "{}")))
-                                    .timestamp(now[0])
+                                    .timestamp(clock.instant())
                                     .build(),
                             Message.builder(Message.TOOL, content)
                                     .toolCallId(id)
-                                    .timestamp(now[0])
+                                    .timestamp(clock.instant())
                                     .build()));
                 } else {
                     store.add(Message.builder(random.nextBoolean() ? Message.USER : Message.ASSISTANT, content)
-                            .timestamp(now[0])
+                            .timestamp(clock.instant())
                             .build());
                 }
             }
-            now[0] = now[0].plusSeconds(random.nextInt(600));
+            clock.advance(java.time.Duration.ofSeconds(random.nextInt(600)));
 
             List<Message> history = store.history();
             List<Message> pinned = new ArrayList<>();
