@@ -1,0 +1,127 @@
+package io.agentmemory.examples.jdbc;
+
+import io.agentmemory.HistoryQuery;
+import io.agentmemory.Memory;
+import io.agentmemory.MemoryStore;
+import io.agentmemory.Message;
+import io.agentmemory.SessionKey;
+import io.agentmemory.core.config.Memories;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The spec's conversation memory, persistent: the first run tells the agent "My name is Alice"; every later run asks
+ * "What's my name?" and the agent answers from its memory alone, which lives in an H2 file database. Run it twice and
+ * the second run remembers the first. Not thread-safe (a program).
+ *
+ * <p>The memory is configured by name only: {@code memory.backend=jdbc} and {@code memory.jdbc.url}. The default URL
+ * is an H2 file database in the directory given as the first argument ({@code ./memory-data} under the working
+ * directory when none is given). The same program runs on PostgreSQL by configuration alone, with system properties
+ * or environment variables:
+ *
+ * <pre>
+ * java -Dmemory.jdbc.url=jdbc:postgresql://localhost:5432/app -Dmemory.jdbc.user=app ... PersistentConversationExample
+ * MEMORY_JDBC_URL=jdbc:postgresql://localhost:5432/app MEMORY_JDBC_USER=app MEMORY_JDBC_PASSWORD=... java ...
+ * </pre>
+ */
+public final class PersistentConversationExample {
+    /** The conversation this example keeps. */
+    static final SessionKey CHAT = SessionKey.of("acme", "alice-chat");
+
+    private static final Pattern NAME = Pattern.compile("(?i)\\bmy name is (\\p{L}+)");
+    private static final int CONTEXT_TOKENS = 4000;
+
+    private PersistentConversationExample() {}
+
+    public static void main(String[] args) {
+        Path directory = Path.of(args.length > 0 ? args[0] : "memory-data").toAbsolutePath();
+        run(
+                settings(directory, System.getProperties()),
+                System.getenv(),
+                new PrintStream(System.out, true, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The settings: an H2 file database under {@code directory}, the jdbc backend, a retention of 200 messages; any
+     * {@code memory.*} system property replaces or adds one.
+     */
+    static Map<String, String> settings(Path directory, java.util.Properties overrides) {
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("memory.backend", "jdbc");
+        settings.put("memory.jdbc.url", "jdbc:h2:file:" + directory.resolve("agentmemory"));
+        settings.put("memory.retention.max-messages", "200");
+        for (String name : overrides.stringPropertyNames()) {
+            if (name.startsWith("memory.")) {
+                settings.put(name, overrides.getProperty(name));
+            }
+        }
+        return settings;
+    }
+
+    /**
+     * One run of the conversation.
+     *
+     * @param environment variables that override settings ({@code MEMORY_JDBC_URL}...)
+     * @return the name the agent remembered, if it was asked
+     */
+    static Optional<String> run(Map<String, String> settings, Map<String, String> environment, PrintStream out) {
+        try (Memory memory =
+                Memories.builder().config(settings).environment(environment).build()) {
+            out.println("memory: " + memory);
+            MemoryStore chat = memory.session(CHAT);
+            int run = 1
+                    + (int) chat
+                            .history(HistoryQuery.builder().roles(Message.USER).build())
+                            .stream()
+                            .map(m -> m.metadata().get("run"))
+                            .distinct()
+                            .count();
+            out.println("== run " + run + (run == 1 ? " (nothing remembered yet)" : " (remembering earlier runs)"));
+            if (run == 1) {
+                chat.add(Message.system("You are a helpful assistant. Reference previous messages when relevant."));
+                turn(chat, run, "My name is Alice", out);
+                out.println("Run this program again: the next run remembers the name.");
+                return Optional.empty();
+            }
+            String answer = turn(chat, run, "What's my name?", out);
+            Matcher named = Pattern.compile("Your name is (\\p{L}+)").matcher(answer);
+            Optional<String> remembered = named.find() ? Optional.of(named.group(1)) : Optional.empty();
+            out.println("remembered name: " + remembered.orElse("(none)"));
+            out.println("stored messages: " + chat.count());
+            return remembered;
+        }
+    }
+
+    /** Stores the user's message, answers from the context window alone, stores the answer. */
+    private static String turn(MemoryStore chat, int run, String text, PrintStream out) {
+        out.println("  user:      " + text);
+        chat.add(Message.builder(Message.USER, text).metadata("run", run).build());
+        List<Message> window = chat.contextWindow(CONTEXT_TOKENS);
+        String answer = answer(text, window);
+        chat.add(Message.builder(Message.ASSISTANT, answer).metadata("run", run).build());
+        out.println("  assistant: " + answer);
+        return answer;
+    }
+
+    private static String answer(String text, List<Message> window) {
+        Matcher introduced = NAME.matcher(text);
+        if (introduced.find()) {
+            return "Nice to meet you, " + introduced.group(1) + ".";
+        }
+        for (int i = window.size() - 1; i >= 0; i--) {
+            Message m = window.get(i);
+            Matcher known = NAME.matcher(m.content());
+            if (m.role().equals(Message.USER) && known.find()) {
+                return "Your name is " + known.group(1) + ".";
+            }
+        }
+        return "I don't know your name yet.";
+    }
+}

@@ -1,0 +1,54 @@
+package io.agentmemory.examples.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The persistent conversation, run three times on one H2 file database: every later run remembers the first. */
+class PersistentConversationExampleTest {
+    @TempDir
+    Path directory;
+
+    @Test
+    void theSecondRunRemembersTheFirst() throws Exception {
+        Map<String, String> settings = PersistentConversationExample.settings(directory, new Properties());
+        String first = run(settings);
+        assertThat(first).contains("== run 1", "Nice to meet you, Alice.");
+        assertThat(Files.list(directory))
+                .anyMatch(f -> f.getFileName().toString().startsWith("agentmemory"));
+
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        Optional<String> remembered = PersistentConversationExample.run(
+                settings, Map.of(), new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        String second = bytes.toString(StandardCharsets.UTF_8);
+        assertThat(remembered).contains("Alice");
+        assertThat(second).contains("== run 2", "What's my name?", "Your name is Alice.", "remembered name: Alice");
+
+        assertThat(run(settings)).contains("== run 3", "remembered name: Alice", "stored messages: 7");
+    }
+
+    @Test
+    void systemPropertiesOverrideTheSettings() {
+        Properties overrides = new Properties();
+        overrides.setProperty("memory.jdbc.url", "jdbc:h2:file:" + directory.resolve("elsewhere"));
+        overrides.setProperty("unrelated.property", "ignored");
+        Map<String, String> settings = PersistentConversationExample.settings(directory, overrides);
+        assertThat(settings).containsEntry("memory.jdbc.url", "jdbc:h2:file:" + directory.resolve("elsewhere"));
+        assertThat(settings).doesNotContainKey("unrelated.property");
+    }
+
+    private static String run(Map<String, String> settings) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PersistentConversationExample.run(settings, Map.of(), new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,734 @@
+package io.agentmemory.jdbc.internal;
+
+import io.agentmemory.BackendUnavailableException;
+import io.agentmemory.ErrorCode;
+import io.agentmemory.EvictionListener;
+import io.agentmemory.HistoryQuery;
+import io.agentmemory.IntegrityException;
+import io.agentmemory.MemoryException;
+import io.agentmemory.Message;
+import io.agentmemory.RemovalCause;
+import io.agentmemory.Retention;
+import io.agentmemory.SessionKey;
+import io.agentmemory.TokenCount;
+import io.agentmemory.ToolCall;
+import io.agentmemory.core.backend.BackendSupport;
+import io.agentmemory.core.backend.PinnedCalls;
+import io.agentmemory.core.json.MessageJson;
+import io.agentmemory.core.window.ContextWindows;
+import io.agentmemory.spi.MemoryContext;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import javax.sql.DataSource;
+
+/**
+ * The operations of the jdbc backend on one set of tables: appends, reads, retention and deletes, each a short
+ * transaction (or a single statement) on a pooled connection, retried on transient failures. Thread-safe.
+ *
+ * <p>Failures: a transient one (the connection lost, the server restarting, a lock timeout) is retried, up to
+ * {@value #ATTEMPTS} attempts in all on a fresh connection; appends are safe to repeat because message ids are
+ * idempotent, so an append whose commit was lost is found and returned, not stored twice. When the attempts run out,
+ * or the pool has no connection within its timeout, the call fails with {@link BackendUnavailableException}. Other
+ * database errors fail at once with the same exception. Messages name the operation, the session and the SQLSTATE;
+ * the driver's message is never shown, since drivers quote stored values in some of theirs.
+ */
+public final class Backend {
+    static final int ATTEMPTS = 4;
+    private static final int MAX_CONFLICT_RETRIES = 20;
+    private static final int FIRST_WINDOW_PAGE = 256;
+    private static final Instant MIN_TIMESTAMP = Instant.parse("0001-01-01T00:00:00Z");
+    private static final Instant MAX_TIMESTAMP = Instant.parse("9999-12-31T23:59:59.999999Z");
+
+    private final DataSource dataSource;
+    private final Dialect dialect;
+    private final MemoryContext context;
+    private final Retention retention;
+    private final boolean reporting;
+    private final BooleanSupplier closed;
+
+    public Backend(DataSource dataSource, Dialect dialect, MemoryContext context, BooleanSupplier closed) {
+        this.dataSource = dataSource;
+        this.dialect = dialect;
+        this.context = context;
+        this.retention = context.retention();
+        this.reporting = context.evictionListener() != EvictionListener.NONE;
+        this.closed = closed;
+    }
+
+    // ---- writes
+
+    /** Appends messages (already checked by the caller) and applies retention; see {@code MemoryStore#addAll}. */
+    public List<Message> append(SessionKey key, List<Message> batch) {
+        List<TokenCount> counts = BackendSupport.countTokens(context.tokenCounter(), batch);
+        List<Prepared> prepared = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            prepared.add(Prepared.of(batch.get(i), counts.get(i)));
+        }
+        if (prepared.size() == 1 && dialect.singleAppend().isPresent()) {
+            Prepared p = prepared.get(0);
+            Message stored = run("append a message to", key, !retention.isNone(), c -> appendOne(c, key, p));
+            return List.of(stored);
+        }
+        return run("append messages to", key, true, c -> appendBatch(c, key, prepared));
+    }
+
+    /** A message ready to store: its body, filter form and tool-call fields. */
+    private record Prepared(Message message, TokenCount count, String body, String meta, String[] callIds) {
+        static Prepared of(Message m, TokenCount count) {
+            Message bare = m.sequence() == 0 && m.tokenCount().isEmpty()
+                    ? m
+                    : m.toBuilder().sequence(0).tokenCount(null).build();
+            String[] callIds = m.toolCalls().isEmpty()
+                    ? null
+                    : m.toolCalls().stream().map(ToolCall::id).toArray(String[]::new);
+            return new Prepared(m, count, MessageJson.toJson(bare), FilterJson.of(m.metadata()), callIds);
+        }
+    }
+
+    private Sql.Params messageParams(Connection c, SessionKey key, Prepared p) throws SQLException {
+        Message m = p.message();
+        Sql.Params params = keyParams(key)
+                .set("id", m.id())
+                .set("role", m.role())
+                .instant("ts", m.timestamp())
+                .set("tokens", p.count().tokens())
+                .set("counter", p.count().counterId())
+                .set("meta", p.meta())
+                .set("body", p.body());
+        if (m.toolCallId().isPresent()) {
+            params.set("tool_call_id", m.toolCallId().get());
+        } else {
+            params.setNull("tool_call_id", Types.VARCHAR);
+        }
+        if (p.callIds() != null) {
+            params.set("call_ids", dialect.textArray(c, p.callIds()));
+        } else {
+            params.setNull("call_ids", Types.ARRAY);
+        }
+        return params;
+    }
+
+    private Message appendOne(Connection c, SessionKey key, Prepared p) throws SQLException {
+        Message m = p.message();
+        boolean oldest = retention.maxAge().isPresent();
+        Sql sql = dialect.singleAppend().orElseThrow().statement(m.isToolResult(), oldest);
+        Sql.Params params = messageParams(c, key, p).set("pinned", m.isPinned());
+        long seq;
+        boolean pinned;
+        long unpinnedCount;
+        long unpinnedTokens;
+        OffsetDateTime oldestTimestamp;
+        try (PreparedStatement ps = sql.prepare(c, params);
+                ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+                throw new IllegalStateException("the append statement returned no row");
+            }
+            if (rs.getBoolean(1)) {
+                return decode(key, new Dialect.RawRow(rs.getLong(2), rs.getInt(7), rs.getString(8), rs.getString(9)));
+            }
+            seq = rs.getLong(2);
+            pinned = rs.getBoolean(3);
+            unpinnedCount = rs.getLong(4);
+            unpinnedTokens = rs.getLong(5);
+            oldestTimestamp = rs.getObject(6, OffsetDateTime.class);
+        }
+        if (!retention.isNone()) {
+            Instant cutoff = expiryCutoff();
+            boolean mayExpire = cutoff != null
+                    && ((!pinned && m.timestamp().isBefore(cutoff))
+                            || (oldestTimestamp != null
+                                    && oldestTimestamp.toInstant().isBefore(cutoff)));
+            applyRetention(c, key, unpinnedCount, unpinnedTokens, mayExpire ? cutoff : null);
+        }
+        return m.stored(seq, p.count());
+    }
+
+    private List<Message> appendBatch(Connection c, SessionKey key, List<Prepared> batch) throws SQLException {
+        Sql.Params keyParams = keyParams(key);
+        Dialect.SessionRow session = dialect.lockSession(c, keyParams);
+
+        Map<String, Message> existing = new HashMap<>();
+        String[] ids = batch.stream().map(p -> p.message().id()).toArray(String[]::new);
+        dialect.queryEach(
+                c,
+                dialect.existing,
+                dialect.existingOne,
+                keyParams,
+                "ids",
+                ids,
+                rs -> existing.put(
+                        rs.getString(1),
+                        decode(
+                                key,
+                                new Dialect.RawRow(rs.getLong(2), rs.getInt(3), rs.getString(4), rs.getString(5)))));
+        Set<String> pinnedInStore = Set.of();
+        if (batch.stream()
+                .anyMatch(p -> p.message().isToolResult()
+                        && !existing.containsKey(p.message().id()))) {
+            pinnedInStore = new HashSet<>();
+            try (PreparedStatement ps = dialect.pinnedCallIds.prepare(c, keyParams);
+                    ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Collections.addAll(pinnedInStore, Dialect.strings(rs, 1));
+                }
+            }
+        }
+
+        List<Message> stored = new ArrayList<>(batch.size());
+        PinnedCalls pinnedCalls = new PinnedCalls();
+        long seq = session.lastSeq();
+        long pinnedCount = session.pinnedCount();
+        long unpinnedCount = session.unpinnedCount();
+        long unpinnedTokens = session.unpinnedTokens();
+        Instant cutoff = expiryCutoff();
+        boolean mayExpire = false;
+        int inserted = 0;
+        try (PreparedStatement ps = c.prepareStatement(dialect.insertMessage.text())) {
+            for (Prepared p : batch) {
+                Message m = p.message();
+                Message known = existing.get(m.id());
+                if (known != null) {
+                    stored.add(known);
+                    continue;
+                }
+                boolean pinned = pinnedCalls.admit(m)
+                        || (m.isToolResult()
+                                && pinnedInStore.contains(m.toolCallId().orElseThrow()));
+                seq++;
+                dialect.insertMessage.bind(
+                        ps, messageParams(c, key, p).set("seq", seq).set("pinned", pinned));
+                ps.addBatch();
+                inserted++;
+                if (pinned) {
+                    pinnedCount++;
+                } else {
+                    unpinnedCount++;
+                    unpinnedTokens += p.count().tokens();
+                    mayExpire |= cutoff != null && m.timestamp().isBefore(cutoff);
+                }
+                stored.add(m.stored(seq, p.count()));
+            }
+            if (inserted == 0) {
+                return stored;
+            }
+            ps.executeBatch();
+        }
+        try (PreparedStatement ps = dialect.updateSession.prepare(
+                c,
+                keyParams
+                        .copy()
+                        .set("last_seq", seq)
+                        .set("pinned_count", pinnedCount)
+                        .set("unpinned_count", unpinnedCount)
+                        .set("unpinned_tokens", unpinnedTokens))) {
+            ps.executeUpdate();
+        }
+        if (!retention.isNone()) {
+            // Expired messages are found by an index probe; the batch's own timestamps need no extra check.
+            applyRetention(c, key, unpinnedCount, unpinnedTokens, cutoff);
+        }
+        return stored;
+    }
+
+    /**
+     * Applies retention inside the writing transaction: plans the removals, deletes them (reading them back), updates
+     * the session's counters and reports the removed messages to the listener before the caller commits. A listener
+     * that throws fails the write with {@link ErrorCode#CALLBACK_FAILED} and the transaction rolls back.
+     *
+     * @param expiryCutoff the expiry cutoff if expired messages may exist, else null
+     */
+    private void applyRetention(
+            Connection c, SessionKey key, long unpinnedCount, long unpinnedTokens, Instant expiryCutoff)
+            throws SQLException {
+        if (expiryCutoff == null && !RetentionPlan.overLimits(retention, unpinnedCount, unpinnedTokens)) {
+            return;
+        }
+        Sql.Params keyParams = keyParams(key);
+        RetentionPlan plan = new RetentionPlan(c, dialect, keyParams, key, unpinnedCount, unpinnedTokens);
+        plan.apply(retention, expiryCutoff);
+        Map<Long, RemovalCause> removed = plan.removed();
+        if (removed.isEmpty()) {
+            return;
+        }
+        long[] seqs = removed.keySet().stream().mapToLong(Long::longValue).toArray();
+        List<Dialect.RawRow> rows = dialect.deleteBySeq(
+                c,
+                keyParams
+                        .copy()
+                        .set("unpinned_count", plan.unpinnedCount())
+                        .set("unpinned_tokens", plan.unpinnedTokens()),
+                seqs,
+                reporting);
+        if (rows.size() != removed.size()) {
+            throw new IntegrityException("retention planned to remove " + removed.size() + " messages of " + key
+                    + " but " + rows.size() + " were stored; the session changed under its lock");
+        }
+        if (!reporting) {
+            return;
+        }
+        Map<RemovalCause, List<Message>> byCause = new EnumMap<>(RemovalCause.class);
+        for (Dialect.RawRow row : rows) {
+            byCause.computeIfAbsent(removed.get(row.seq()), k -> new ArrayList<>())
+                    .add(decode(key, row));
+        }
+        byCause.values().forEach(list -> list.sort(Comparator.comparingLong(Message::sequence)));
+        BackendSupport.report(context.evictionListener(), key, byCause);
+    }
+
+    /** Deletes a session, reporting its messages as {@link RemovalCause#CLEARED}; whether it held any. */
+    public boolean delete(SessionKey key) {
+        return run("delete", key, true, c -> {
+            Sql.Params keyParams = keyParams(key);
+            try (PreparedStatement ps = dialect.lockSessionForDelete.prepare(c, keyParams);
+                    ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return false;
+                }
+            }
+            if (reporting) {
+                List<Message> all = new ArrayList<>();
+                try (PreparedStatement ps = dialect.allRows.prepare(c, keyParams);
+                        ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        all.add(decode(key, raw(rs, 1)));
+                    }
+                }
+                BackendSupport.report(context.evictionListener(), key, all, RemovalCause.CLEARED);
+            }
+            int deleted;
+            try (PreparedStatement ps = dialect.deleteMessages.prepare(c, keyParams)) {
+                deleted = ps.executeUpdate();
+            }
+            try (PreparedStatement ps = dialect.deleteSession.prepare(c, keyParams)) {
+                ps.executeUpdate();
+            }
+            return deleted > 0;
+        });
+    }
+
+    // ---- reads
+
+    /** See {@code MemoryStore#history(HistoryQuery)}. */
+    public List<Message> history(SessionKey key, HistoryQuery query) {
+        int limit = query.limit().orElse(Integer.MAX_VALUE);
+        if (limit == 0) {
+            return List.of();
+        }
+        Instant from = query.from().map(Backend::ceilMicros).orElse(null);
+        Instant to = query.to().map(t -> t.truncatedTo(ChronoUnit.MICROS)).orElse(null);
+        if ((from != null && from.isAfter(MAX_TIMESTAMP))
+                || (to != null && to.isBefore(MIN_TIMESTAMP))
+                || (from != null && to != null && from.isAfter(to))) {
+            return List.of();
+        }
+        if (from != null && !from.isAfter(MIN_TIMESTAMP)) {
+            from = null;
+        }
+        if (to != null && !to.isBefore(MAX_TIMESTAMP)) {
+            to = null;
+        }
+        Instant cutoff = expiryCutoff();
+        boolean metadataInJava = !query.metadata().isEmpty() && !dialect.filtersMetadataInSql();
+        Instant lower = from;
+        Instant upper = to;
+        return run("read the history of", key, false, c -> {
+            StringBuilder sql =
+                    new StringBuilder("SELECT " + Dialect.ROW + " FROM " + dialect.m + " WHERE " + Dialect.KEY);
+            Sql.Params params = keyParams(key);
+            if (!query.roles().isEmpty()) {
+                sql.append(" AND role = ANY({roles})");
+                params.set("roles", dialect.textArray(c, query.roles().toArray(String[]::new)));
+            }
+            if (!query.metadata().isEmpty() && !metadataInJava) {
+                sql.append(" AND meta @> CAST({meta} AS jsonb)");
+                params.set("meta", FilterJson.of(query.metadata()));
+                int i = 0;
+                for (Map.Entry<String, Object> e : query.metadata().entrySet()) {
+                    if (FilterJson.isContainer(e.getValue())) {
+                        sql.append(" AND (meta -> CAST({mk_")
+                                .append(i)
+                                .append("} AS text)) = CAST({mv_")
+                                .append(i)
+                                .append("} AS jsonb)");
+                        params.set("mk_" + i, FilterJson.escape(e.getKey()));
+                        params.set("mv_" + i, FilterJson.value(e.getValue()));
+                    }
+                    i++;
+                }
+            }
+            if (lower != null) {
+                sql.append(" AND ts >= {from}");
+                params.instant("from", lower);
+            }
+            if (upper != null) {
+                sql.append(" AND ts <= {to}");
+                params.instant("to", upper);
+            }
+            if (cutoff != null) {
+                sql.append(" AND (pinned OR ts >= {cutoff})");
+                params.instant("cutoff", cutoff);
+            }
+            sql.append(" ORDER BY seq DESC");
+            if (!metadataInJava) {
+                if (query.limit().isPresent()) {
+                    sql.append(" LIMIT {limit}");
+                    params.set("limit", limit);
+                }
+                if (query.offset() > 0) {
+                    sql.append(" OFFSET {offset}");
+                    params.set("offset", query.offset());
+                }
+            }
+            List<Message> out = new ArrayList<>();
+            int skipped = 0;
+            try (PreparedStatement ps = Sql.of(sql.toString()).prepare(c, params)) {
+                ps.setFetchSize(FIRST_WINDOW_PAGE);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        Message m = decode(key, raw(rs, 1));
+                        if (metadataInJava) {
+                            if (!query.matches(m)) {
+                                continue;
+                            }
+                            if (skipped < query.offset()) {
+                                skipped++;
+                                continue;
+                            }
+                        }
+                        out.add(m);
+                        if (out.size() == limit) {
+                            break;
+                        }
+                    }
+                }
+            }
+            Collections.reverse(out);
+            return Collections.unmodifiableList(out);
+        });
+    }
+
+    /** See {@code MemoryStore#contextWindow(int)}; the budget is checked by the caller. */
+    public List<Message> contextWindow(SessionKey key, int maxTokens) {
+        Instant cutoff = expiryCutoff();
+        return run("read the context window of", key, false, c -> {
+            Sql.Params keyParams = keyParams(key);
+            if (cutoff != null) {
+                keyParams.instant("cutoff", cutoff);
+            }
+            List<Message> pinned = new ArrayList<>();
+            List<Dialect.RawRow> page = new ArrayList<>();
+            int limit = FIRST_WINDOW_PAGE;
+            try (PreparedStatement ps = (cutoff == null ? dialect.windowFirst : dialect.windowFirstLive)
+                            .prepare(
+                                    c,
+                                    keyParams
+                                            .copy()
+                                            .set("limit", FIRST_WINDOW_PAGE)
+                                            .set("budget", (long) maxTokens));
+                    ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Dialect.RawRow row = raw(rs, 2);
+                    limit = rs.getInt(6);
+                    if (rs.getInt(1) == 0) {
+                        pinned.add(decode(key, row));
+                    } else {
+                        page.add(row);
+                    }
+                }
+            }
+            Walk walk = new Walk(c, key, keyParams, cutoff != null, page, limit);
+            try {
+                return ContextWindows.select(maxTokens, pinned, walk, page.size() + 1);
+            } catch (UncheckedSql e) {
+                throw e.getCause();
+            }
+        });
+    }
+
+    /**
+     * The unpinned messages newest first, read a page at a time (each page twice the last, up to the dialect's
+     * {@link Dialect#maxWindowPage()}) and decoded only when the window rule takes them.
+     */
+    private final class Walk implements Iterator<Message> {
+        private final Connection connection;
+        private final SessionKey key;
+        private final Sql.Params keyParams;
+        private final boolean live;
+        private List<Dialect.RawRow> page;
+        private int next;
+        private int pageLimit;
+        private boolean more;
+
+        Walk(Connection c, SessionKey key, Sql.Params keyParams, boolean live, List<Dialect.RawRow> first, int limit) {
+            this.connection = c;
+            this.key = key;
+            this.keyParams = keyParams;
+            this.live = live;
+            this.page = first;
+            this.pageLimit = limit;
+            this.more = first.size() == limit;
+        }
+
+        @Override
+        public boolean hasNext() {
+            if (next < page.size()) {
+                return true;
+            }
+            if (!more) {
+                return false;
+            }
+            try {
+                long before = page.get(page.size() - 1).seq();
+                pageLimit = (int) Math.min(dialect.maxWindowPage(), pageLimit * 2L);
+                List<Dialect.RawRow> rows = new ArrayList<>(pageLimit);
+                try (PreparedStatement ps = (live ? dialect.windowNextLive : dialect.windowNext)
+                                .prepare(
+                                        connection,
+                                        keyParams.copy().set("before", before).set("limit", pageLimit));
+                        ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        rows.add(raw(rs, 1));
+                    }
+                }
+                page = rows;
+                next = 0;
+                more = rows.size() == pageLimit;
+                return !rows.isEmpty();
+            } catch (SQLException e) {
+                throw new UncheckedSql(e);
+            }
+        }
+
+        @Override
+        public Message next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            return decode(key, page.get(next++));
+        }
+    }
+
+    /** An {@link SQLException} through an interface that cannot throw it. */
+    private static final class UncheckedSql extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        UncheckedSql(SQLException cause) {
+            super(cause);
+        }
+
+        @Override
+        public synchronized SQLException getCause() {
+            return (SQLException) super.getCause();
+        }
+    }
+
+    /** How many messages a session holds, expired ones excluded. */
+    public long count(SessionKey key) {
+        Instant cutoff = expiryCutoff();
+        return run("count the messages of", key, false, c -> {
+            Sql.Params params = keyParams(key);
+            Sql sql = dialect.count;
+            if (cutoff != null) {
+                params.instant("cutoff", cutoff);
+                sql = dialect.countLive;
+            }
+            try (PreparedStatement ps = sql.prepare(c, params);
+                    ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0L;
+            }
+        });
+    }
+
+    /** The keys of a (valid) tenant's sessions that hold live messages, sorted. */
+    public List<SessionKey> sessions(String tenant) {
+        Instant cutoff = expiryCutoff();
+        return run("list the sessions of tenant", null, false, c -> {
+            Sql.Params params = new Sql.Params().set("tenant", tenant);
+            Sql sql = dialect.sessions;
+            if (cutoff != null) {
+                params.instant("cutoff", cutoff);
+                sql = dialect.sessionsLive;
+            }
+            List<SessionKey> keys = new ArrayList<>();
+            try (PreparedStatement ps = sql.prepare(c, params);
+                    ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    keys.add(new SessionKey(tenant, rs.getString(1), rs.getString(2)));
+                }
+            }
+            keys.sort(null);
+            return List.copyOf(keys);
+        });
+    }
+
+    // ---- helpers
+
+    private static Sql.Params keyParams(SessionKey key) {
+        return new Sql.Params()
+                .set("tenant", key.tenant())
+                .set("session", key.session())
+                .set("scope", key.scope());
+    }
+
+    private static Dialect.RawRow raw(ResultSet rs, int first) throws SQLException {
+        return new Dialect.RawRow(
+                rs.getLong(first), rs.getInt(first + 1), rs.getString(first + 2), rs.getString(first + 3));
+    }
+
+    private static Message decode(SessionKey key, Dialect.RawRow row) {
+        try {
+            return MessageJson.fromJson(row.body()).stored(row.seq(), new TokenCount(row.tokens(), row.counter()));
+        } catch (IntegrityException e) {
+            throw new IntegrityException(
+                    "stored message " + row.seq() + " of " + key + " is damaged: " + e.getMessage());
+        } catch (io.agentmemory.InvalidInputException e) {
+            throw new IntegrityException(
+                    "stored message " + row.seq() + " of " + key + " has an invalid token count: " + e.getMessage());
+        }
+    }
+
+    /** Messages with a timestamp before this are expired, rounded up to the microsecond; null without a max age. */
+    private Instant expiryCutoff() {
+        if (retention.maxAge().isEmpty()) {
+            return null;
+        }
+        Instant cutoff;
+        try {
+            cutoff = ceilMicros(
+                    context.clock().instant().minus(retention.maxAge().get()));
+        } catch (java.time.DateTimeException | ArithmeticException e) {
+            return null; // before the first representable instant: nothing has expired
+        }
+        if (!cutoff.isAfter(MIN_TIMESTAMP)) {
+            return null;
+        }
+        return cutoff.isAfter(MAX_TIMESTAMP) ? MAX_TIMESTAMP.plus(1, ChronoUnit.MICROS) : cutoff;
+    }
+
+    /**
+     * {@code t} rounded up to the microsecond. Timestamps are stored to the microsecond, so for a stored {@code ts}:
+     * {@code ts < t} exactly when {@code ts < ceilMicros(t)}, and {@code ts >= t} exactly when {@code ts >=
+     * ceilMicros(t)}.
+     */
+    static Instant ceilMicros(Instant t) {
+        Instant down = t.truncatedTo(ChronoUnit.MICROS);
+        return down.equals(t) ? t : down.plus(1, ChronoUnit.MICROS);
+    }
+
+    /**
+     * Runs {@code work} on a pooled connection, in a transaction if asked, retrying transient failures and
+     * unique-key conflicts with concurrent writers.
+     */
+    private <T> T run(String operation, SessionKey key, boolean transaction, Dialect.SqlWork<T> work) {
+        int attempt = 0;
+        int conflicts = 0;
+        while (true) {
+            attempt++;
+            Connection c;
+            try {
+                c = dataSource.getConnection();
+            } catch (SQLException e) {
+                throw failure(operation, key, e, attempt, false);
+            }
+            try {
+                T result;
+                if (transaction) {
+                    c.setAutoCommit(false);
+                    try {
+                        result = work.run(c);
+                        c.commit();
+                    } catch (SQLException | RuntimeException e) {
+                        PostgresDialect.rollBackQuietly(c, e);
+                        throw e;
+                    }
+                } else {
+                    result = work.run(c);
+                }
+                return result;
+            } catch (SQLException e) {
+                if (closed.getAsBoolean()) {
+                    throw BackendSupport.closed("jdbc memory");
+                }
+                if (dialect.isConflict(e) && ++conflicts <= MAX_CONFLICT_RETRIES) {
+                    attempt--;
+                    continue;
+                }
+                boolean transientFailure = dialect.isTransient(e);
+                if (transientFailure && attempt < ATTEMPTS) {
+                    pause(attempt);
+                    continue;
+                }
+                throw failure(operation, key, e, attempt, true);
+            } finally {
+                close(c);
+            }
+        }
+    }
+
+    private static void close(Connection c) {
+        try {
+            if (!c.isClosed() && !c.getAutoCommit()) {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException ignored) {
+            // the pool discards a broken connection
+        }
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // returning a connection to the pool does not fail in a way the caller could act on
+        }
+    }
+
+    private static void pause(int attempt) {
+        try {
+            Thread.sleep(25L << (2 * (attempt - 1))); // 25, 100, 400 ms
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private MemoryException failure(String operation, SessionKey key, SQLException e, int attempts, boolean inWork) {
+        if (closed.getAsBoolean()) {
+            return BackendSupport.closed("jdbc memory");
+        }
+        boolean transientFailure = dialect.isTransient(e);
+        String what = "the " + dialect.name() + " database failed to " + operation
+                + (key == null ? "" : " " + key) + " (SQLState " + e.getSQLState() + ", "
+                + (inWork ? attempts + (attempts == 1 ? " attempt" : " attempts") : "no connection from the pool")
+                + ")";
+        String advice = transientFailure
+                ? "; it may be unreachable or restarting. Whether a write took effect is unknown: retrying it with"
+                        + " the same messages (the same ids) is safe"
+                : "; this is not a transient failure";
+        return new BackendUnavailableException(what + advice, transientFailure ? e : redacted(e));
+    }
+
+    /** {@code e} without its message, which may quote stored values; its state, code and stack trace kept. */
+    private static SQLException redacted(SQLException e) {
+        SQLException r = new SQLException(
+                e.getClass().getName() + " (message withheld: drivers may quote stored values)",
+                e.getSQLState(),
+                e.getErrorCode());
+        r.setStackTrace(e.getStackTrace());
+        return r;
+    }
+}

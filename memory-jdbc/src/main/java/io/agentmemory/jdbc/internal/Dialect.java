@@ -1,0 +1,329 @@
+package io.agentmemory.jdbc.internal;
+
+import io.agentmemory.ConfigurationException;
+import java.sql.Connection;
+import java.sql.DatabaseMetaData;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * What differs between the supported databases: the schema, the statements that lock a session and write, JSON and
+ * array parameters, and which errors are transient. One instance per set of tables; its statements are parsed once.
+ * Immutable and thread-safe.
+ *
+ * <p>Every statement names the session by tenant, session id and scope, and takes every value as a bind parameter.
+ */
+public abstract class Dialect {
+    /** The supported databases, for error messages. */
+    public static final String SUPPORTED = "PostgreSQL (jdbc:postgresql:...) and H2 (jdbc:h2:...)";
+
+    /** The condition that selects one session's rows. */
+    protected static final String KEY = "tenant = {tenant} AND session_id = {session} AND scope = {scope}";
+
+    /** The columns a stored message is read from. */
+    protected static final String ROW = "seq, tokens, token_counter, body";
+
+    /** The columns of a message's retention header. */
+    protected static final String HEADER = "seq, tokens, tool_call_id, call_ids";
+
+    protected final Tables tables;
+    protected final String m;
+    protected final String s;
+
+    final Sql existing;
+    final Sql existingOne;
+    final Sql pinnedCallIds;
+    final Sql insertMessage;
+    final Sql updateSession;
+    final Sql headersAfter;
+    final Sql expiredHeaders;
+    final Sql answers;
+    final Sql answersOne;
+    final Sql lockSessionForDelete;
+    final Sql allRows;
+    final Sql allSeqs;
+    final Sql deleteMessages;
+    final Sql deleteSession;
+    final Sql windowFirst;
+    final Sql windowFirstLive;
+    final Sql windowNext;
+    final Sql windowNextLive;
+    final Sql count;
+    final Sql countLive;
+    final Sql sessions;
+    final Sql sessionsLive;
+
+    /**
+     * @param tables the tables
+     * @param metaParameter SQL for the JSON parameter {@code {meta}}
+     */
+    protected Dialect(Tables tables, String metaParameter) {
+        this.tables = tables;
+        this.m = tables.messages();
+        this.s = tables.sessions();
+        existing =
+                Sql.of("SELECT message_id, " + ROW + " FROM " + m + " WHERE " + KEY + " AND message_id = ANY({ids})");
+        existingOne = Sql.of("SELECT message_id, " + ROW + " FROM " + m + " WHERE " + KEY + " AND message_id = {ids}");
+        pinnedCallIds = Sql.of("SELECT call_ids FROM " + m + " WHERE " + KEY + " AND pinned AND call_ids IS NOT NULL");
+        insertMessage = Sql.of("INSERT INTO " + m + " (tenant, session_id, scope, seq, message_id, role, ts, tokens,"
+                + " token_counter, pinned, tool_call_id, call_ids, meta, body) VALUES ({tenant}, {session}, {scope},"
+                + " {seq}, {id}, {role}, {ts}, {tokens}, {counter}, {pinned}, {tool_call_id}, {call_ids}, "
+                + metaParameter + ", {body})");
+        updateSession = Sql.of("UPDATE " + s + " SET last_seq = {last_seq}, pinned_count = {pinned_count},"
+                + " unpinned_count = {unpinned_count}, unpinned_tokens = {unpinned_tokens} WHERE " + KEY);
+        headersAfter = Sql.of("SELECT " + HEADER + " FROM " + m + " WHERE " + KEY
+                + " AND NOT pinned AND seq > {after} ORDER BY seq LIMIT {limit}");
+        expiredHeaders = Sql.of(
+                "SELECT " + HEADER + " FROM " + m + " WHERE " + KEY + " AND NOT pinned AND ts < {cutoff} ORDER BY seq");
+        answers = Sql.of("SELECT " + HEADER + " FROM " + m + " WHERE " + KEY
+                + " AND NOT pinned AND tool_call_id = ANY({calls})");
+        answersOne = Sql.of(
+                "SELECT " + HEADER + " FROM " + m + " WHERE " + KEY + " AND NOT pinned AND tool_call_id = {calls}");
+        lockSessionForDelete = Sql.of("SELECT last_seq FROM " + s + " WHERE " + KEY + " FOR UPDATE");
+        allRows = Sql.of("SELECT " + ROW + " FROM " + m + " WHERE " + KEY + " ORDER BY seq");
+        allSeqs = Sql.of("SELECT seq FROM " + m + " WHERE " + KEY);
+        deleteMessages = Sql.of("DELETE FROM " + m + " WHERE " + KEY);
+        deleteSession = Sql.of("DELETE FROM " + s + " WHERE " + KEY);
+        windowFirst = Sql.of(windowFirst("", firstPageLimit()));
+        windowFirstLive = Sql.of(windowFirst(" AND ts >= {cutoff}", firstPageLimit()));
+        windowNext = Sql.of(windowNext(""));
+        windowNextLive = Sql.of(windowNext(" AND ts >= {cutoff}"));
+        count = Sql.of("SELECT pinned_count + unpinned_count FROM " + s + " WHERE " + KEY);
+        countLive = Sql.of("SELECT pinned_count + unpinned_count - (SELECT count(*) FROM " + m + " WHERE " + KEY
+                + " AND NOT pinned AND ts < {cutoff}) FROM " + s + " WHERE " + KEY);
+        sessions = Sql.of("SELECT session_id, scope FROM " + s
+                + " WHERE tenant = {tenant} AND pinned_count + unpinned_count > 0");
+        sessionsLive = Sql.of("SELECT x.session_id, x.scope FROM " + s + " x WHERE x.tenant = {tenant}"
+                + " AND (x.pinned_count > 0 OR EXISTS (SELECT 1 FROM " + m + " y WHERE y.tenant = x.tenant"
+                + " AND y.session_id = x.session_id AND y.scope = x.scope AND NOT y.pinned AND y.ts >= {cutoff}))");
+    }
+
+    /**
+     * The first page of a window in one statement: the pinned messages (chronological), then the newest unpinned
+     * ones (newest first), each row with the page's row limit.
+     *
+     * @param limit SQL for the page's row limit, from the parameters {@code {limit}} (the default page size) and
+     *     {@code {budget}} (the window's token budget)
+     */
+    private String windowFirst(String live, String limit) {
+        return "WITH l AS (SELECT CAST(" + limit + " AS INTEGER) AS lim) SELECT part, " + ROW + ", lim FROM"
+                + " ((SELECT 0 AS part, " + ROW + " FROM " + m + " WHERE " + KEY
+                + " AND pinned) UNION ALL (SELECT 1 AS part, " + ROW + " FROM " + m + " WHERE " + KEY
+                + " AND NOT pinned" + live + " ORDER BY seq DESC LIMIT (SELECT lim FROM l))) w CROSS JOIN l"
+                + " ORDER BY part, CASE WHEN part = 0 THEN seq ELSE -seq END";
+    }
+
+    /**
+     * SQL for the row limit of a window's first page; by default the fixed {@code {limit}}. A dialect may estimate it
+     * from the session's counters, so that one statement usually reads the whole window.
+     */
+    protected String firstPageLimit() {
+        return "{limit}";
+    }
+
+    /** The most rows a window reads in one statement. */
+    public int maxWindowPage() {
+        return 4096;
+    }
+
+    private String windowNext(String live) {
+        return "SELECT " + ROW + " FROM " + m + " WHERE " + KEY + " AND NOT pinned" + live
+                + " AND seq < {before} ORDER BY seq DESC LIMIT {limit}";
+    }
+
+    /**
+     * The dialect for a JDBC URL, chosen by its prefix.
+     *
+     * @throws ConfigurationException naming the supported databases if the URL names another
+     */
+    public static Dialect forUrl(String url, Tables tables) {
+        String lower = url.toLowerCase(Locale.ROOT);
+        if (lower.startsWith("jdbc:postgresql:")) {
+            return new PostgresDialect(tables);
+        }
+        if (lower.startsWith("jdbc:h2:")) {
+            return new H2Dialect(tables);
+        }
+        throw unsupported(subprotocol(url));
+    }
+
+    /**
+     * The dialect for a connected database, chosen by its product name.
+     *
+     * @throws ConfigurationException naming the supported databases if it is another
+     */
+    public static Dialect forDatabase(DatabaseMetaData metaData, Tables tables) throws SQLException {
+        return recognize(metaData).equals("H2") ? new H2Dialect(tables) : new PostgresDialect(tables);
+    }
+
+    /**
+     * The name of a connected database: {@code PostgreSQL} or {@code H2}.
+     *
+     * @throws ConfigurationException naming the supported databases if it is another
+     */
+    public static String recognize(DatabaseMetaData metaData) throws SQLException {
+        String product = metaData.getDatabaseProductName();
+        if ("PostgreSQL".equals(product) || "H2".equals(product)) {
+            return product;
+        }
+        throw unsupported(product);
+    }
+
+    static ConfigurationException unsupported(String what) {
+        String shown = what == null ? "unknown" : what.length() > 60 ? what.substring(0, 60) + "..." : what;
+        return new ConfigurationException("memory.jdbc.url names a database the jdbc backend does not support (" + shown
+                + "); it supports " + SUPPORTED);
+    }
+
+    /** {@code jdbc:<subprotocol>} of a URL, without anything that may be secret. */
+    static String subprotocol(String url) {
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile("(?i)(jdbc:[a-z0-9]{1,30}):.*").matcher(url);
+        return m.matches() ? m.group(1) : "not a JDBC URL";
+    }
+
+    /** The database's name, e.g. {@code PostgreSQL}. */
+    public abstract String name();
+
+    /** Whether {@code url} names a database that vanishes when its last connection closes. */
+    public boolean isTransient(String url) {
+        return false;
+    }
+
+    /**
+     * Checks the connected database: product, version and settings this backend relies on.
+     *
+     * @throws ConfigurationException if it does not fit
+     */
+    public abstract void check(Connection connection) throws SQLException;
+
+    /** The migrations, in version order. */
+    public abstract List<Migration> migrations();
+
+    /** Runs {@code work} while no other process migrates these tables; see {@link Migrations}. */
+    public abstract void withMigrationLock(Connection connection, SqlWork<Void> work) throws SQLException;
+
+    /** Whether metadata filters are evaluated by the database; otherwise the backend evaluates them on the rows. */
+    public abstract boolean filtersMetadataInSql();
+
+    /**
+     * Whether {@code column = ANY(array)} uses an index on this database; if not, lookups of several values run one
+     * indexed equality query per value (H2, where each is an in-process call).
+     */
+    protected abstract boolean arrayLookupsUseIndexes();
+
+    /**
+     * Runs {@code any} (with the text array {@code values} bound as {@code name}), or {@code one} once per value (bound
+     * as {@code name}) where arrays use no index, handing every row to {@code handler}.
+     */
+    void queryEach(
+            Connection connection, Sql any, Sql one, Sql.Params key, String name, String[] values, RowHandler handler)
+            throws SQLException {
+        if (arrayLookupsUseIndexes()) {
+            try (java.sql.PreparedStatement ps =
+                            any.prepare(connection, key.copy().set(name, textArray(connection, values)));
+                    ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    handler.row(rs);
+                }
+            }
+            return;
+        }
+        try (java.sql.PreparedStatement ps = connection.prepareStatement(one.text())) {
+            for (String value : values) {
+                one.bind(ps, key.copy().set(name, value));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        handler.row(rs);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Handles one row of a result. */
+    @FunctionalInterface
+    interface RowHandler {
+        void row(ResultSet rs) throws SQLException;
+    }
+
+    /** A text array parameter. */
+    public java.sql.Array textArray(Connection connection, String[] values) throws SQLException {
+        return connection.createArrayOf(textArrayType(), values);
+    }
+
+    protected abstract String textArrayType();
+
+    /** A bigint array parameter. */
+    public java.sql.Array longArray(Connection connection, Long[] values) throws SQLException {
+        return connection.createArrayOf(longArrayType(), values);
+    }
+
+    protected abstract String longArrayType();
+
+    /**
+     * Locks the session's row for this transaction, creating it if missing.
+     *
+     * @return the row as it is now
+     */
+    public abstract SessionRow lockSession(Connection connection, Sql.Params key) throws SQLException;
+
+    /**
+     * Deletes messages by sequence and sets the session's unpinned counters ({@code unpinned_count} and
+     * {@code unpinned_tokens} in {@code params}), returning the deleted rows ({@link #ROW}, or without
+     * {@code bodies} rows that only count) in any order.
+     */
+    public abstract List<RawRow> deleteBySeq(Connection connection, Sql.Params params, long[] seqs, boolean bodies)
+            throws SQLException;
+
+    /** The single-statement append of one message, if this dialect has one. */
+    public Optional<SingleAppend> singleAppend() {
+        return Optional.empty();
+    }
+
+    /** Whether {@code e} is transient: the same operation may succeed on a new attempt (or connection). */
+    public abstract boolean isTransient(SQLException e);
+
+    /** Whether {@code e} is a unique-key conflict with a concurrent writer, resolved by running again. */
+    public boolean isConflict(SQLException e) {
+        return "23505".equals(e.getSQLState());
+    }
+
+    /** Reads the string array in column {@code column}, or null. */
+    static String[] strings(ResultSet rs, int column) throws SQLException {
+        java.sql.Array array = rs.getArray(column);
+        if (array == null) {
+            return null;
+        }
+        Object[] values = (Object[]) array.getArray();
+        String[] out = new String[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = (String) values[i];
+        }
+        return out;
+    }
+
+    /** A session's row: its sequence counter and message counters. */
+    public record SessionRow(long lastSeq, long pinnedCount, long unpinnedCount, long unpinnedTokens) {}
+
+    /** A stored message as read: sequence, token count, counter id and its JSON text (null if not read). */
+    public record RawRow(long seq, int tokens, String counter, String body) {}
+
+    /** One migration: a version, what it does, and its statements. */
+    public record Migration(int version, String description, List<String> statements) {}
+
+    /** Work on a connection. */
+    @FunctionalInterface
+    public interface SqlWork<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    /** The single-statement append of one message; see {@link PostgresDialect}. */
+    public interface SingleAppend {
+        /** The statement for a message that is or is not a tool message, with or without the oldest timestamp. */
+        Sql statement(boolean toolMessage, boolean oldestTimestamp);
+    }
+}

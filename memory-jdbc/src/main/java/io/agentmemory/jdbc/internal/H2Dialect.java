@@ -1,0 +1,192 @@
+package io.agentmemory.jdbc.internal;
+
+import io.agentmemory.ConfigurationException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * H2 2.x, the embedded default. Metadata is stored as {@code JSON} but filtered by the backend on the rows the other
+ * filters select (H2 has no JSON operators). Writes lock the session's row with {@code SELECT ... FOR UPDATE}. H2
+ * commits every DDL statement at once, so migrations cannot hold a database lock: they are serialized within the JVM
+ * and written to be idempotent ({@code IF NOT EXISTS}, {@code MERGE}), so that racing starters converge (an H2 file
+ * database is opened by one process, or shared through that process with {@code AUTO_SERVER}). Immutable and
+ * thread-safe.
+ */
+public final class H2Dialect extends Dialect {
+    /** H2 error codes after which the same operation may succeed: lock timeout, deadlock, broken connection. */
+    private static final Set<Integer> TRANSIENT_CODES = Set.of(
+            50200, // LOCK_TIMEOUT_1
+            40001, // DEADLOCK_1
+            90131, // CONCURRENT_UPDATE_1
+            90067, // CONNECTION_BROKEN_1
+            90121, // DATABASE_CALLED_AT_SHUTDOWN
+            90098); // DATABASE_IS_CLOSED
+
+    private static final ConcurrentMap<String, Object> MIGRATION_LOCKS = new ConcurrentHashMap<>();
+
+    private final Sql selectSession;
+    private final Sql insertSession;
+    private final Sql rowsBySeq;
+    private final Sql deleteBySeq;
+    private final Sql updateUnpinned;
+
+    H2Dialect(Tables tables) {
+        super(tables, "{meta} FORMAT JSON");
+        selectSession = Sql.of("SELECT last_seq, pinned_count, unpinned_count, unpinned_tokens FROM " + s + " WHERE "
+                + KEY + " FOR UPDATE");
+        insertSession = Sql.of("INSERT INTO " + s + " (tenant, session_id, scope, last_seq, pinned_count,"
+                + " unpinned_count, unpinned_tokens) VALUES ({tenant}, {session}, {scope}, 0, 0, 0, 0)");
+        rowsBySeq = Sql.of("SELECT " + ROW + " FROM " + m + " WHERE " + KEY + " AND seq = {seq}");
+        deleteBySeq = Sql.of("DELETE FROM " + m + " WHERE " + KEY + " AND seq = {seq}");
+        updateUnpinned = Sql.of("UPDATE " + s + " SET unpinned_count = {unpinned_count},"
+                + " unpinned_tokens = {unpinned_tokens} WHERE " + KEY);
+    }
+
+    @Override
+    public String name() {
+        return "H2";
+    }
+
+    @Override
+    public boolean isTransient(String url) {
+        return url.toLowerCase(Locale.ROOT).startsWith("jdbc:h2:mem:");
+    }
+
+    @Override
+    public void check(Connection connection) throws SQLException {
+        int major = connection.getMetaData().getDatabaseMajorVersion();
+        if (major < 2) {
+            throw new ConfigurationException("the jdbc backend needs H2 2.x; the database is version " + major);
+        }
+    }
+
+    @Override
+    public List<Migration> migrations() {
+        String key = "tenant VARCHAR(256) NOT NULL, session_id VARCHAR(256) NOT NULL, scope VARCHAR(256) NOT NULL";
+        return List.of(new Migration(
+                1,
+                "sessions and messages",
+                List.of(
+                        "CREATE TABLE IF NOT EXISTS " + s + " (" + key + ", last_seq BIGINT NOT NULL,"
+                                + " pinned_count BIGINT NOT NULL, unpinned_count BIGINT NOT NULL,"
+                                + " unpinned_tokens BIGINT NOT NULL, PRIMARY KEY (tenant, session_id, scope))",
+                        "CREATE TABLE IF NOT EXISTS " + m + " (" + key + ", seq BIGINT NOT NULL,"
+                                + " message_id VARCHAR(128) NOT NULL, role VARCHAR(64) NOT NULL,"
+                                + " ts TIMESTAMP(6) WITH TIME ZONE NOT NULL, tokens INTEGER NOT NULL,"
+                                + " token_counter VARCHAR(256) NOT NULL, pinned BOOLEAN NOT NULL,"
+                                + " tool_call_id VARCHAR(256), call_ids VARCHAR(256) ARRAY, meta JSON NOT NULL,"
+                                + " body VARCHAR NOT NULL, PRIMARY KEY (tenant, session_id, scope, seq))",
+                        "CREATE UNIQUE INDEX IF NOT EXISTS " + tables.index("messages_message_id") + " ON " + m
+                                + " (tenant, session_id, scope, message_id)",
+                        "CREATE INDEX IF NOT EXISTS " + tables.index("messages_pinned") + " ON " + m
+                                + " (tenant, session_id, scope, pinned, seq)",
+                        "CREATE INDEX IF NOT EXISTS " + tables.index("messages_ts") + " ON " + m
+                                + " (tenant, session_id, scope, ts)",
+                        "CREATE INDEX IF NOT EXISTS " + tables.index("messages_tool_call") + " ON " + m
+                                + " (tenant, session_id, scope, tool_call_id)")));
+    }
+
+    @Override
+    public void withMigrationLock(Connection connection, SqlWork<Void> work) throws SQLException {
+        String url = connection.getMetaData().getURL();
+        Object lock = MIGRATION_LOCKS.computeIfAbsent(url + "|" + tables.describe(), k -> new Object());
+        synchronized (lock) {
+            work.run(connection);
+        }
+    }
+
+    @Override
+    public boolean filtersMetadataInSql() {
+        return false;
+    }
+
+    @Override
+    protected boolean arrayLookupsUseIndexes() {
+        return false;
+    }
+
+    @Override
+    protected String textArrayType() {
+        return "VARCHAR";
+    }
+
+    @Override
+    protected String longArrayType() {
+        return "BIGINT";
+    }
+
+    @Override
+    public SessionRow lockSession(Connection connection, Sql.Params key) throws SQLException {
+        try (PreparedStatement ps = selectSession.prepare(connection, key);
+                ResultSet rs = ps.executeQuery()) {
+            if (rs.next()) {
+                return new SessionRow(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+            }
+        }
+        // A concurrent first write of the same session makes this fail with a unique-key conflict; the caller runs
+        // the transaction again and then finds the row.
+        try (PreparedStatement ps = insertSession.prepare(connection, key)) {
+            ps.executeUpdate();
+        }
+        return new SessionRow(0, 0, 0, 0);
+    }
+
+    /** Deletes one indexed row at a time: H2 uses no index for {@code seq = ANY(array)}. */
+    @Override
+    public List<RawRow> deleteBySeq(Connection connection, Sql.Params params, long[] seqs, boolean bodies)
+            throws SQLException {
+        List<RawRow> rows = new ArrayList<>();
+        if (bodies) {
+            try (PreparedStatement ps = connection.prepareStatement(rowsBySeq.text())) {
+                for (long seq : seqs) {
+                    rowsBySeq.bind(ps, params.copy().set("seq", seq));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            rows.add(new RawRow(rs.getLong(1), rs.getInt(2), rs.getString(3), rs.getString(4)));
+                        }
+                    }
+                }
+            }
+        }
+        int deleted = 0;
+        try (PreparedStatement ps = connection.prepareStatement(deleteBySeq.text())) {
+            for (long seq : seqs) {
+                deleteBySeq.bind(ps, params.copy().set("seq", seq));
+                deleted += ps.executeUpdate();
+            }
+        }
+        if (!bodies) {
+            for (int i = 0; i < deleted; i++) {
+                rows.add(new RawRow(-1, 0, null, null));
+            }
+        }
+        try (PreparedStatement ps = updateUnpinned.prepare(connection, params)) {
+            ps.executeUpdate();
+        }
+        return rows;
+    }
+
+    @Override
+    public boolean isTransient(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLTransientException || t instanceof SQLRecoverableException) {
+                return true;
+            }
+            if (t instanceof SQLException sql
+                    && (TRANSIENT_CODES.contains(sql.getErrorCode()) || "HYT00".equals(sql.getSQLState()))) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,279 @@
+package io.agentmemory.jdbc.internal;
+
+import io.agentmemory.ConfigurationException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * PostgreSQL (11 or later, UTF8 server encoding). Metadata is {@code jsonb} and filtered in SQL; one message is
+ * appended by one statement (a data-modifying CTE that bumps the session's counter row, {@code INSERT ... ON CONFLICT
+ * DO UPDATE ... RETURNING}, and inserts the message); migrations hold a transaction-scoped advisory lock.
+ * Immutable and thread-safe.
+ */
+public final class PostgresDialect extends Dialect {
+    /** SQLSTATEs after which the same operation may succeed: connection loss, shutdown, overload, lock conflicts. */
+    private static final Set<String> TRANSIENT_STATES = Set.of(
+            "57P01", // admin_shutdown, e.g. pg_terminate_backend
+            "57P02", // crash_shutdown
+            "57P03", // cannot_connect_now
+            "53300", // too_many_connections
+            "53400", // configuration_limit_exceeded
+            "40001", // serialization_failure
+            "40P01", // deadlock_detected
+            "55P03", // lock_not_available
+            "58030"); // io_error
+
+    private final Sql lockSession;
+    private final Sql[] appends = new Sql[4];
+    private final Sql deleteBySeq;
+    private final Sql deleteBySeqNoBodies;
+
+    PostgresDialect(Tables tables) {
+        super(tables, "{meta}::jsonb");
+        lockSession = Sql.of("INSERT INTO " + s + " AS x (tenant, session_id, scope, last_seq, pinned_count,"
+                + " unpinned_count, unpinned_tokens) VALUES ({tenant}, {session}, {scope}, 0, 0, 0, 0)"
+                + " ON CONFLICT (tenant, session_id, scope) DO UPDATE SET last_seq = x.last_seq"
+                + " RETURNING last_seq, pinned_count, unpinned_count, unpinned_tokens");
+        for (int tool = 0; tool < 2; tool++) {
+            for (int oldest = 0; oldest < 2; oldest++) {
+                appends[tool * 2 + oldest] = Sql.of(append(tool == 1, oldest == 1));
+            }
+        }
+        deleteBySeq = Sql.of(deleteBySeq("seq, tokens, token_counter, body"));
+        deleteBySeqNoBodies = Sql.of(deleteBySeq("seq"));
+    }
+
+    /**
+     * One message in one statement. {@code ex} finds a stored message with the same id (an idempotent retry); if there
+     * is none, {@code x} creates or bumps the session's row, which also locks it until commit, so that concurrent
+     * writers, in any process, get consecutive sequence numbers in commit order; {@code i} inserts the message with
+     * that number. The result is one row: the new sequence with the session's unpinned counters (and, if asked, the
+     * oldest unpinned timestamp before this statement), or the stored message.
+     */
+    private String append(boolean toolMessage, boolean oldestTimestamp) {
+        String pinned = toolMessage
+                ? "EXISTS (SELECT 1 FROM " + m + " WHERE " + KEY
+                        + " AND pinned AND call_ids @> ARRAY[CAST({tool_call_id} AS text)])"
+                : "CAST({pinned} AS boolean)";
+        String oldest = oldestTimestamp
+                ? "(SELECT min(ts) FROM " + m + " WHERE " + KEY + " AND NOT pinned)"
+                : "CAST(NULL AS timestamptz)";
+        return "WITH ex AS (SELECT " + ROW + " FROM " + m + " WHERE " + KEY + " AND message_id = {id}),"
+                + " p AS (SELECT " + pinned + " AS pinned),"
+                + " x AS (INSERT INTO " + s + " AS y (tenant, session_id, scope, last_seq, pinned_count,"
+                + " unpinned_count, unpinned_tokens) SELECT {tenant}, {session}, {scope}, 1,"
+                + " CASE WHEN p.pinned THEN 1 ELSE 0 END, CASE WHEN p.pinned THEN 0 ELSE 1 END,"
+                + " CASE WHEN p.pinned THEN 0 ELSE CAST({tokens} AS bigint) END FROM p"
+                + " WHERE NOT EXISTS (SELECT 1 FROM ex)"
+                + " ON CONFLICT (tenant, session_id, scope) DO UPDATE SET last_seq = y.last_seq + 1,"
+                + " pinned_count = y.pinned_count + EXCLUDED.pinned_count,"
+                + " unpinned_count = y.unpinned_count + EXCLUDED.unpinned_count,"
+                + " unpinned_tokens = y.unpinned_tokens + EXCLUDED.unpinned_tokens"
+                + " RETURNING last_seq, unpinned_count, unpinned_tokens),"
+                + " i AS (INSERT INTO " + m + " (tenant, session_id, scope, seq, message_id, role, ts, tokens,"
+                + " token_counter, pinned, tool_call_id, call_ids, meta, body) SELECT {tenant}, {session}, {scope},"
+                + " x.last_seq, {id}, {role}, {ts}, {tokens}, {counter}, p.pinned, {tool_call_id},"
+                + " CAST({call_ids} AS text[]), CAST({meta} AS jsonb), {body} FROM x, p RETURNING seq, pinned)"
+                + " SELECT FALSE AS stored, i.seq, i.pinned, x.unpinned_count, x.unpinned_tokens, " + oldest
+                + " AS oldest, CAST(NULL AS integer) AS tokens, CAST(NULL AS text) AS token_counter,"
+                + " CAST(NULL AS text) AS body FROM i, x"
+                + " UNION ALL SELECT TRUE, seq, NULL, NULL, NULL, NULL, tokens, token_counter, body FROM ex";
+    }
+
+    private String deleteBySeq(String returning) {
+        return "WITH d AS (DELETE FROM " + m + " WHERE " + KEY + " AND seq = ANY({seqs}) RETURNING " + returning
+                + "), u AS (UPDATE " + s + " SET unpinned_count = {unpinned_count},"
+                + " unpinned_tokens = {unpinned_tokens} WHERE " + KEY + ") SELECT " + returning + " FROM d";
+    }
+
+    @Override
+    public String name() {
+        return "PostgreSQL";
+    }
+
+    /**
+     * The first window page holds as many rows as the budget is likely to take, from the session's counters: all
+     * unpinned messages when their tokens fit, else the budget's share of them at the average token count, plus a
+     * quarter and 16 rows; at least {@code {limit}}, at most {@link #maxWindowPage()}. A window then usually costs one
+     * statement; when the estimate falls short, the walk reads further pages.
+     */
+    @Override
+    protected String firstPageLimit() {
+        return "GREATEST(16, LEAST(" + maxWindowPage() + ", COALESCE((SELECT CASE WHEN unpinned_tokens <= {budget}"
+                + " THEN unpinned_count + 1 ELSE CAST(CAST(unpinned_count AS double precision) * {budget}"
+                + " / GREATEST(unpinned_tokens, 1) * 1.25 + 16 AS bigint) END FROM " + s + " WHERE " + KEY
+                + "), {limit})))";
+    }
+
+    @Override
+    public int maxWindowPage() {
+        return 65536;
+    }
+
+    @Override
+    public void check(Connection connection) throws SQLException {
+        int major = connection.getMetaData().getDatabaseMajorVersion();
+        if (major < 11) {
+            throw new ConfigurationException(
+                    "the jdbc backend needs PostgreSQL 11 or later; the server is version " + major);
+        }
+        try (Statement st = connection.createStatement();
+                ResultSet rs = st.executeQuery("SHOW server_encoding")) {
+            rs.next();
+            String encoding = rs.getString(1);
+            if (!"UTF8".equalsIgnoreCase(encoding)) {
+                throw new ConfigurationException("the jdbc backend needs a PostgreSQL database with UTF8 encoding;"
+                        + " this one uses " + encoding + " (create it with ENCODING 'UTF8')");
+            }
+        }
+    }
+
+    @Override
+    public List<Migration> migrations() {
+        String prefix = tables.prefix();
+        return List.of(new Migration(
+                1,
+                "sessions and messages",
+                List.of(
+                        "CREATE TABLE IF NOT EXISTS " + s + " (tenant text NOT NULL, session_id text NOT NULL,"
+                                + " scope text NOT NULL, last_seq bigint NOT NULL, pinned_count bigint NOT NULL,"
+                                + " unpinned_count bigint NOT NULL, unpinned_tokens bigint NOT NULL,"
+                                + " CONSTRAINT \"" + prefix
+                                + "sessions_pkey\" PRIMARY KEY (tenant, session_id, scope))",
+                        "CREATE TABLE IF NOT EXISTS " + m + " (tenant text NOT NULL, session_id text NOT NULL,"
+                                + " scope text NOT NULL, seq bigint NOT NULL, message_id text NOT NULL,"
+                                + " role text NOT NULL, ts timestamptz NOT NULL, tokens integer NOT NULL,"
+                                + " token_counter text NOT NULL, pinned boolean NOT NULL, tool_call_id text,"
+                                + " call_ids text[], meta jsonb NOT NULL, body text NOT NULL,"
+                                + " CONSTRAINT \"" + prefix + "messages_pkey\""
+                                + " PRIMARY KEY (tenant, session_id, scope, seq))",
+                        "CREATE UNIQUE INDEX IF NOT EXISTS " + tables.index("messages_message_id") + " ON " + m
+                                + " (tenant, session_id, scope, message_id)",
+                        "CREATE INDEX IF NOT EXISTS " + tables.index("messages_pinned") + " ON " + m
+                                + " (tenant, session_id, scope, seq) WHERE pinned",
+                        "CREATE INDEX IF NOT EXISTS " + tables.index("messages_ts") + " ON " + m
+                                + " (tenant, session_id, scope, ts) WHERE NOT pinned",
+                        "CREATE INDEX IF NOT EXISTS " + tables.index("messages_tool_call") + " ON " + m
+                                + " (tenant, session_id, scope, tool_call_id) WHERE tool_call_id IS NOT NULL")));
+    }
+
+    @Override
+    public void withMigrationLock(Connection connection, SqlWork<Void> work) throws SQLException {
+        connection.setAutoCommit(false);
+        try {
+            try (PreparedStatement ps = connection.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+                ps.setLong(1, lockKey());
+                ps.executeQuery().close();
+            }
+            work.run(connection);
+            connection.commit();
+        } catch (SQLException | RuntimeException e) {
+            rollBackQuietly(connection, e);
+            throw e;
+        } finally {
+            connection.setAutoCommit(true);
+        }
+    }
+
+    /** The advisory lock key of these tables: a 64-bit FNV-1a hash of their schema and prefix. */
+    long lockKey() {
+        long h = 0xcbf29ce484222325L;
+        for (byte b : ("agentmemory:" + tables.describe()).getBytes(StandardCharsets.UTF_8)) {
+            h ^= b & 0xff;
+            h *= 0x100000001b3L;
+        }
+        return h;
+    }
+
+    static void rollBackQuietly(Connection connection, Exception failure) {
+        try {
+            connection.rollback();
+        } catch (SQLException rollback) {
+            failure.addSuppressed(rollback);
+        }
+    }
+
+    @Override
+    public boolean filtersMetadataInSql() {
+        return true;
+    }
+
+    @Override
+    protected boolean arrayLookupsUseIndexes() {
+        return true;
+    }
+
+    @Override
+    protected String textArrayType() {
+        return "text";
+    }
+
+    @Override
+    protected String longArrayType() {
+        return "int8";
+    }
+
+    @Override
+    public SessionRow lockSession(Connection connection, Sql.Params key) throws SQLException {
+        try (PreparedStatement ps = lockSession.prepare(connection, key);
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return new SessionRow(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+        }
+    }
+
+    @Override
+    public List<RawRow> deleteBySeq(Connection connection, Sql.Params params, long[] seqs, boolean bodies)
+            throws SQLException {
+        List<RawRow> rows = new ArrayList<>();
+        Long[] boxed = new Long[seqs.length];
+        for (int i = 0; i < seqs.length; i++) {
+            boxed[i] = seqs[i];
+        }
+        try (PreparedStatement ps = (bodies ? deleteBySeq : deleteBySeqNoBodies)
+                        .prepare(connection, params.copy().set("seqs", longArray(connection, boxed)));
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                rows.add(
+                        bodies
+                                ? new RawRow(rs.getLong(1), rs.getInt(2), rs.getString(3), rs.getString(4))
+                                : new RawRow(rs.getLong(1), 0, null, null));
+            }
+        }
+        return rows;
+    }
+
+    @Override
+    public Optional<SingleAppend> singleAppend() {
+        return Optional.of((tool, oldest) -> appends[(tool ? 2 : 0) + (oldest ? 1 : 0)]);
+    }
+
+    @Override
+    public boolean isTransient(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLTransientException || t instanceof SQLRecoverableException) {
+                return true;
+            }
+            if (t instanceof SQLException sql) {
+                String state = sql.getSQLState();
+                if (state != null && (state.startsWith("08") || TRANSIENT_STATES.contains(state))) {
+                    return true;
+                }
+            }
+            if (t instanceof java.io.IOException) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,2 @@
+/** The jdbc backend's internals: dialects, statements, migrations and retention planning. Not API. */
+package io.agentmemory.jdbc.internal;

@@ -1,0 +1,238 @@
+package io.agentmemory.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.agentmemory.EvictionListener;
+import io.agentmemory.HistoryQuery;
+import io.agentmemory.Memory;
+import io.agentmemory.MemoryStore;
+import io.agentmemory.Message;
+import io.agentmemory.Retention;
+import io.agentmemory.SessionKey;
+import io.agentmemory.spi.MemoryContext;
+import io.agentmemory.tck.MutableClock;
+import io.agentmemory.tck.TckTokenCounter;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the PostgreSQL dialect sends: how many statements each call takes whatever the history length, that every
+ * statement names the session, and that reads use indexes (the plans of the very statements sent, with their
+ * parameters, on a table holding other sessions' rows too).
+ */
+class PostgresPushdownTest {
+    private static final Instant START = Instant.parse("2030-01-01T00:00:00Z");
+    private static final int HISTORY = 3000;
+
+    private static TestPostgres.Database database;
+    private static HikariDataSource pool;
+    private static StatementLog log;
+    private static Memory memory;
+    private static Memory expiring;
+    private static final SessionKey LONG = SessionKey.of("pushdown", "long");
+
+    @BeforeAll
+    static void fill() throws Exception {
+        database = TestPostgres.createDatabase("pushdown");
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(database.url());
+        config.setMaximumPoolSize(4);
+        pool = new HikariDataSource(config);
+        log = new StatementLog(pool);
+        MutableClock clock = new MutableClock(START);
+        memory = JdbcMemory.open(
+                log.dataSource(),
+                JdbcSettings.builder().build(),
+                new MemoryContext(clock, new TckTokenCounter(), Retention.none(), EvictionListener.NONE));
+        expiring = JdbcMemory.open(
+                log.dataSource(),
+                JdbcSettings.builder().build(),
+                new MemoryContext(
+                        clock, new TckTokenCounter(), Retention.maxAge(Duration.ofDays(1)), EvictionListener.NONE));
+        for (int s = 0; s < 40; s++) {
+            memory.session(SessionKey.of("pushdown", "other-" + s)).addAll(messages(500, "o" + s));
+        }
+        MemoryStore store = memory.session(LONG);
+        for (int i = 0; i < HISTORY; i += 500) {
+            store.addAll(messages(500, "m" + i));
+        }
+        try (Connection c = database.connect();
+                Statement st = c.createStatement()) {
+            st.execute("ANALYZE");
+        }
+    }
+
+    private static List<Message> messages(int n, String label) {
+        return IntStream.range(0, n)
+                .mapToObj(i -> Message.builder(i % 2 == 0 ? Message.USER : Message.ASSISTANT, label + " " + i)
+                        .metadata("topic", i % 3 == 0 ? "billing" : "other")
+                        .metadata("n", i)
+                        .timestamp(START.plusSeconds(i))
+                        .build())
+                .toList();
+    }
+
+    @AfterAll
+    static void close() {
+        memory.close();
+        expiring.close();
+        pool.close();
+        database.close();
+    }
+
+    @BeforeEach
+    void clearLog() {
+        log.clear();
+    }
+
+    @Test
+    void anAppendIsOneStatementWhateverTheHistoryLength() {
+        MemoryStore empty = memory.session(SessionKey.of("pushdown", "fresh-" + System.nanoTime()));
+        Message first = empty.add(Message.user("first"));
+        assertThat(log.executed()).hasSize(1);
+        log.clear();
+        Message m = Message.user("one more");
+        Message stored = memory.session(LONG).add(m);
+        assertThat(log.executed()).hasSize(1);
+        assertThat(log.executed().get(0)).startsWith("WITH ex AS");
+        log.clear();
+        assertThat(memory.session(LONG).add(m))
+                .as("a retry returns the stored message")
+                .isEqualTo(stored);
+        assertThat(log.executed()).hasSize(1);
+        assertThat(first.sequence()).isEqualTo(1);
+    }
+
+    @Test
+    void addAllIsOneTransactionWithAFixedNumberOfStatements() {
+        MemoryStore store = memory.session(LONG);
+        store.addAll(messages(3, "small batch " + System.nanoTime()));
+        int small = log.executed().size();
+        log.clear();
+        store.addAll(messages(300, "large batch " + System.nanoTime()));
+        assertThat(log.executed()).hasSize(small);
+        assertThat(small).isLessThanOrEqualTo(4);
+    }
+
+    @Test
+    void readsAreOneStatementEach() {
+        MemoryStore store = memory.session(LONG);
+        store.history(HistoryQuery.newest(20));
+        assertThat(log.executed()).hasSize(1);
+        log.clear();
+        store.history(HistoryQuery.builder()
+                .roles(Message.USER)
+                .metadata("topic", "billing")
+                .metadata("n", Map.of())
+                .between(START, START.plusSeconds(100))
+                .offset(2)
+                .limit(5)
+                .build());
+        assertThat(log.executed()).hasSize(1);
+        log.clear();
+        assertThat(store.contextWindow(200)).isNotEmpty();
+        assertThat(log.executed()).as("a window within the first page").hasSize(1);
+        log.clear();
+        store.count();
+        assertThat(log.executed()).hasSize(1);
+    }
+
+    @Test
+    void aWindowOfTheWholeSessionIsOneStatement() {
+        List<Message> window = memory.session(LONG).contextWindow(Integer.MAX_VALUE);
+        assertThat(window.size()).isGreaterThanOrEqualTo(HISTORY);
+        assertThat(log.executed()).hasSize(1);
+    }
+
+    @Test
+    void aWindowReadsFurtherPagesWhenTheEstimateFallsShort() {
+        // The first page is sized from the session's average message: here the newest messages are far smaller.
+        MemoryStore store = memory.session(SessionKey.of("pushdown", "uneven"));
+        List<Message> big = store.addAll(IntStream.range(0, 1000)
+                .mapToObj(i -> Message.user("b".repeat(99)))
+                .toList());
+        List<Message> small = store.addAll(
+                IntStream.range(0, 1000).mapToObj(i -> Message.user("")).toList());
+        log.clear();
+        List<Message> window = store.contextWindow(1500);
+        List<Message> expected = new ArrayList<>(big.subList(995, 1000));
+        expected.addAll(small);
+        assertThat(window).containsExactlyElementsOf(expected);
+        assertThat(log.executed().size()).isBetween(2, 8);
+    }
+
+    @Test
+    void everyStatementNamesTheSession() {
+        MemoryStore store = memory.session(LONG);
+        MemoryStore other = expiring.session(SessionKey.of("pushdown", "expiring"));
+        other.addAll(messages(5, "e"));
+        other.add(Message.user("x"));
+        other.history(HistoryQuery.builder().metadata("topic", "billing").build());
+        other.contextWindow(50);
+        other.count();
+        store.history();
+        store.contextWindow(100);
+        other.clear();
+        assertThat(log.executed())
+                .isNotEmpty()
+                .allSatisfy(sql -> assertThat(sql)
+                        .matches("(?s).*(WHERE tenant = \\? AND session_id = \\? AND scope = \\?"
+                                + "|\\(tenant, session_id, scope, [^)]*\\) VALUES \\(\\?, \\?, \\?,).*"));
+    }
+
+    @Test
+    void readsUseIndexes() throws Exception {
+        MemoryStore store = memory.session(LONG);
+        store.history(HistoryQuery.newest(20));
+        store.history(HistoryQuery.builder()
+                .roles(Message.USER, Message.ASSISTANT)
+                .metadata("topic", "billing")
+                .offset(3)
+                .limit(10)
+                .build());
+        store.history(
+                HistoryQuery.builder().between(START, START.plusSeconds(60)).build());
+        store.contextWindow(500);
+        store.count();
+        store.add(Message.user("appended"));
+        expiring.session(LONG).history(HistoryQuery.newest(5));
+        expiring.session(LONG).count();
+        List<String> plans = new ArrayList<>();
+        try (Connection c = database.connect()) {
+            c.setAutoCommit(false);
+            for (StatementLog.Execution e : log.executions()) {
+                StringBuilder plan = new StringBuilder();
+                try (PreparedStatement ps = e.replay(c, "EXPLAIN ");
+                        ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        plan.append(rs.getString(1)).append('\n');
+                    }
+                }
+                plans.add(e.sql() + "\n" + plan);
+            }
+            c.rollback();
+        }
+        // The sessions table (one row per session) may be scanned where it is small; the messages table never is.
+        assertThat(plans)
+                .hasSize(log.executions().size())
+                .allSatisfy(plan -> assertThat(plan).doesNotContain("Seq Scan on agentmemory_messages"));
+        assertThat(plans)
+                .filteredOn(plan -> plan.contains("FROM \"agentmemory_messages\""))
+                .hasSizeGreaterThanOrEqualTo(7)
+                .allSatisfy(plan -> assertThat(plan).contains("Index"));
+    }
+}

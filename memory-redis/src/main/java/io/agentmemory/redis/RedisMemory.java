@@ -1,0 +1,859 @@
+package io.agentmemory.redis;
+
+import io.agentmemory.BackendUnavailableException;
+import io.agentmemory.Capability;
+import io.agentmemory.ErrorCode;
+import io.agentmemory.EvictionListener;
+import io.agentmemory.HistoryQuery;
+import io.agentmemory.IntegrityException;
+import io.agentmemory.Memory;
+import io.agentmemory.MemoryStore;
+import io.agentmemory.Message;
+import io.agentmemory.RemovalCause;
+import io.agentmemory.Retention;
+import io.agentmemory.SessionKey;
+import io.agentmemory.TokenCount;
+import io.agentmemory.core.backend.BackendSupport;
+import io.agentmemory.core.json.MessageJson;
+import io.agentmemory.core.window.ContextWindows;
+import io.agentmemory.internal.Text;
+import io.agentmemory.spi.MemoryContext;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.ConnectionPoolConfig;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.SslOptions;
+import redis.clients.jedis.SslVerifyMode;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.params.ZRangeParams;
+import redis.clients.jedis.resps.Tuple;
+
+/**
+ * The Redis backend: each session's messages in five keys of one cluster hash slot, written by one atomic Lua script
+ * per {@code add}/{@code addAll} that assigns sequence numbers, stores the messages, applies retention and refreshes
+ * the session's TTL. Works with a standalone server ({@link RedisClient}) and with Redis Cluster
+ * ({@link RedisClusterClient}). Declares every {@link Capability}. Thread-safe.
+ *
+ * <p>Costs: an append is one round trip (one script call) whatever the history length, two when an eviction
+ * listener must hear of removals first (see below). History without filters or max age is one native {@code ZRANGE}
+ * by rank, O(log n + offset + limit); with filters or a max age one script call that selects the messages by their
+ * headers (plus one pipelined native read when more than a few dozen match: JSON is costly to pass through Lua).
+ * {@code contextWindow} is one script call for small windows; larger ones get their range from the script and read
+ * it natively, 1,024 messages a page. {@code count} is one native {@code ZCARD} (a script call with a max age).
+ *
+ * <p>Eviction listener: a listener must hear of removals before they are final and can veto them by throwing. A
+ * script cannot call back, so with a listener (anything but {@link EvictionListener#NONE}) a write that would remove
+ * messages runs in two phases: the script writes nothing, locks the session (other writers wait; readers see the
+ * state before the write) and returns the plan; the listener is told; a second run of the script commits the plan
+ * under the lock. A throwing listener releases the lock: nothing was written and no sequence number was used. Writes
+ * that remove nothing take one round trip either way. Should the listener outlast the lock lease while another writer
+ * changes the session, the commit is refused and the write planned again, and the listener may then hear of some
+ * messages twice.
+ *
+ * <p>Failures: an unreachable server or cluster node, a server that is loading its data, a slot being migrated, all
+ * throw a retryable {@link BackendUnavailableException}; the connection pool reconnects by itself. Whether a failed
+ * write took effect is unknown to the caller; repeating it with the same message ids is safe (ids are idempotent).
+ */
+public final class RedisMemory implements Memory {
+    /** The name configuration selects the Redis backend by. */
+    public static final String NAME = "redis";
+
+    private static final Logger LOG = LoggerFactory.getLogger(RedisMemory.class);
+    private static final Set<Capability> CAPABILITIES = Set.copyOf(EnumSet.allOf(Capability.class));
+    private static final byte[] SEQ_MARKER = ",\"seq\":1,".getBytes(StandardCharsets.US_ASCII);
+    /** Up to this many messages a read script returns as JSON; more are fetched natively (Lua copies are slow). */
+    private static final int INLINE = 32;
+    /** Messages per page of a context window read natively. */
+    private static final int PAGE = 1024;
+
+    private final UnifiedJedis jedis;
+    private final RedisSettings settings;
+    private final MemoryContext context;
+    private final RedisKeys keys;
+    private final boolean reportRemovals;
+    private final byte[] ttlMillis;
+    private final byte[] leaseMillis;
+    private final List<byte[]> retentionArgs;
+    private volatile boolean closed;
+
+    private RedisMemory(UnifiedJedis jedis, RedisSettings settings, MemoryContext context) {
+        this.jedis = jedis;
+        this.settings = settings;
+        this.context = context;
+        this.keys = new RedisKeys(settings.keyPrefix());
+        this.reportRemovals = context.evictionListener() != EvictionListener.NONE;
+        this.ttlMillis = bytes(settings.ttl().map(Duration::toMillis).orElse(0L));
+        this.leaseMillis = bytes(settings.lockLease().toMillis());
+        Retention r = context.retention();
+        this.retentionArgs = List.of(
+                bytes(r.overflow().map(Retention.Overflow::maxSize).orElse(0)),
+                bytes(r.overflow().map(Retention.Overflow::keep).orElse(0)),
+                bytes(r.maxMessages().orElse(0)),
+                bytes(r.maxTokens().orElse(0)));
+    }
+
+    /**
+     * Connects to Redis and checks that it answers.
+     *
+     * @throws io.agentmemory.ConfigurationException if Redis refuses the credentials
+     * @throws BackendUnavailableException if Redis cannot be reached
+     */
+    public static RedisMemory open(RedisSettings settings, MemoryContext context) {
+        Objects.requireNonNull(settings, "settings");
+        Objects.requireNonNull(context, "context");
+        UnifiedJedis client;
+        try {
+            client = connect(settings);
+        } catch (JedisException e) {
+            throw RedisErrors.translate(e, "connect to " + settings.nodes());
+        }
+        RedisMemory memory = new RedisMemory(client, settings, context);
+        try {
+            memory.call("reach " + settings.nodes(), () -> client.exists(memory.keys.index("agentmemory-ping")));
+        } catch (RuntimeException e) {
+            client.close();
+            throw e;
+        }
+        LOG.info(
+                "redis memory opened: {} retention={} listener={}",
+                settings,
+                context.retention(),
+                memory.reportRemovals ? "set" : "none");
+        return memory;
+    }
+
+    private static UnifiedJedis connect(RedisSettings s) {
+        int timeout = (int) s.timeout().toMillis();
+        DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()
+                .connectionTimeoutMillis(timeout)
+                .socketTimeoutMillis(timeout)
+                .clientName("agentmemory");
+        if (s.tls()) {
+            config.sslOptions(
+                    SslOptions.builder().sslVerifyMode(SslVerifyMode.FULL).build());
+        }
+        s.user().ifPresent(config::user);
+        s.password().ifPresent(config::password);
+        ConnectionPoolConfig pool = new ConnectionPoolConfig();
+        pool.setMaxTotal(64);
+        pool.setMaxIdle(64);
+        pool.setMaxWait(s.timeout());
+        if (s.cluster()) {
+            Set<HostAndPort> seeds = new java.util.LinkedHashSet<>();
+            for (RedisSettings.Node node : s.nodes()) {
+                seeds.add(new HostAndPort(node.host(), node.port()));
+            }
+            return RedisClusterClient.builder()
+                    .nodes(seeds)
+                    .clientConfig(config.build())
+                    .poolConfig(pool)
+                    .maxAttempts(5)
+                    .maxTotalRetriesDuration(s.timeout())
+                    .build();
+        }
+        RedisSettings.Node node = s.nodes().get(0);
+        config.database(s.database());
+        return RedisClient.builder()
+                .hostAndPort(node.host(), node.port())
+                .clientConfig(config.build())
+                .poolConfig(pool)
+                .build();
+    }
+
+    /** The settings this memory was opened with. */
+    public RedisSettings settings() {
+        return settings;
+    }
+
+    @Override
+    public MemoryStore session(SessionKey key) {
+        checkOpen();
+        return new Store(BackendSupport.requireKey(key));
+    }
+
+    @Override
+    public List<SessionKey> sessions(String tenant) {
+        checkOpen();
+        Text.identifier(tenant, "tenant", SessionKey.MAX_LENGTH, ErrorCode.INVALID_SESSION_KEY);
+        List<Object> members = list(call(
+                "list the sessions of tenant " + tenant,
+                () -> Lua.INDEX.run(jedis, List.of(keys.index(tenant)), List.of(bytes("list")))));
+        List<SessionKey> candidates = new ArrayList<>(members.size());
+        for (Object member : members) {
+            candidates.add(RedisKeys.fromIndexMember(tenant, (byte[]) member));
+        }
+        List<Long> counts = counts(candidates);
+        List<SessionKey> live = new ArrayList<>();
+        for (int i = 0; i < candidates.size(); i++) {
+            if (counts.get(i) > 0) {
+                live.add(candidates.get(i));
+            }
+        }
+        Collections.sort(live);
+        return List.copyOf(live);
+    }
+
+    /** The live message count of each session, pipelined (per node, on a cluster). */
+    private List<Long> counts(List<SessionKey> sessions) {
+        if (sessions.isEmpty()) {
+            return List.of();
+        }
+        List<byte[]> args = countArgs();
+        boolean scripted = context.retention().maxAge().isPresent();
+        List<Object> results = new ArrayList<>(sessions.size());
+        call("count the sessions of a tenant", () -> {
+            List<Response<?>> responses = new ArrayList<>(sessions.size());
+            try (AbstractPipeline pipeline = jedis.pipelined()) {
+                for (SessionKey key : sessions) {
+                    List<byte[]> k = keys.session(key);
+                    responses.add(
+                            scripted
+                                    ? pipeline.evalsha(Lua.READ.sha(), k, args)
+                                    : pipeline.zcard(k.get(RedisKeys.MESSAGES)));
+                }
+                pipeline.sync();
+            }
+            for (int i = 0; i < responses.size(); i++) {
+                Object value;
+                try {
+                    value = responses.get(i).get();
+                } catch (JedisDataException e) {
+                    if (!String.valueOf(e.getMessage()).startsWith("NOSCRIPT")) {
+                        throw e;
+                    }
+                    value = Lua.READ.run(jedis, keys.session(sessions.get(i)), args);
+                }
+                results.add(value);
+            }
+            return null;
+        });
+        List<Long> counts = new ArrayList<>(results.size());
+        for (Object r : results) {
+            counts.add((Long) r);
+        }
+        return counts;
+    }
+
+    @Override
+    public boolean delete(SessionKey key) {
+        checkOpen();
+        BackendSupport.requireKey(key);
+        return reportRemovals ? deleteReporting(key) : deleteQuietly(key);
+    }
+
+    /** Unindexes, then deletes; the session is never left holding messages without an index entry to come. */
+    private boolean deleteQuietly(SessionKey key) {
+        List<byte[]> sessionKeys = keys.session(key);
+        Waiter waiter = new Waiter(key);
+        while (true) {
+            List<Object> r = list(call("delete " + key, () -> Lua.SESSION.run(jedis, sessionKeys, args("unindex"))));
+            if (status(r).equals("OK")) {
+                break;
+            }
+            waiter.await();
+        }
+        removeFromIndex(key);
+        while (true) {
+            List<Object> r =
+                    list(call("delete " + key, () -> Lua.SESSION.run(jedis, sessionKeys, args("delete", "c", "", ""))));
+            if (status(r).equals("OK")) {
+                return (Long) r.get(1) > 0;
+            }
+            waiter.await();
+        }
+    }
+
+    /** Locks and reads the session, tells the listener, then deletes under the lock. */
+    private boolean deleteReporting(SessionKey key) {
+        List<byte[]> sessionKeys = keys.session(key);
+        Waiter waiter = new Waiter(key);
+        while (true) {
+            String token = UUID.randomUUID().toString();
+            List<Object> r = list(call(
+                    "read " + key + " to clear it",
+                    () -> Lua.SESSION.run(jedis, sessionKeys, args("read", token, new String(leaseMillis)))));
+            String status = status(r);
+            if (status.equals("EMPTY")) {
+                return false;
+            }
+            if (status.equals("LOCKED")) {
+                waiter.await();
+                continue;
+            }
+            boolean done = false;
+            try {
+                String version = string(r.get(1));
+                List<Message> all = new ArrayList<>(r.size() - 2);
+                for (int i = 2; i < r.size(); i++) {
+                    all.add(parse(r.get(i), key));
+                }
+                BackendSupport.report(context.evictionListener(), key, all, RemovalCause.CLEARED);
+                removeFromIndex(key);
+                List<Object> d = list(call(
+                        "delete " + key,
+                        () -> Lua.SESSION.run(jedis, sessionKeys, args("delete", "l", token, version))));
+                if (status(d).equals("OK")) {
+                    done = true;
+                    return (Long) d.get(1) > 0;
+                }
+                LOG.warn(
+                        "clearing {} outlasted its lock lease of {} while another writer changed the session; the"
+                                + " listener heard of messages that are read again now",
+                        key,
+                        settings.lockLease());
+            } finally {
+                if (!done) {
+                    unlockQuietly(sessionKeys, token);
+                }
+            }
+        }
+    }
+
+    private void removeFromIndex(SessionKey key) {
+        call(
+                "unindex " + key,
+                () -> Lua.INDEX.run(
+                        jedis,
+                        List.of(keys.index(key.tenant())),
+                        List.of(bytes("remove"), RedisKeys.indexMember(key))));
+    }
+
+    private void unlockQuietly(List<byte[]> sessionKeys, String token) {
+        try {
+            jedis.evalsha(Lua.SESSION.sha(), sessionKeys, args("unlock", token));
+        } catch (RuntimeException e) {
+            // The lease frees the session in time; the failure that got us here is what the caller needs to see.
+            LOG.debug("releasing a session lock failed; it expires with its lease", e);
+        }
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return CAPABILITIES;
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            jedis.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RedisMemory[" + settings + ", retention=" + context.retention() + "]";
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw BackendSupport.closed("redis memory");
+        }
+    }
+
+    /** Runs {@code action}, translating Jedis's exceptions; fails with CLOSED if the memory was closed meanwhile. */
+    private <T> T call(String what, Supplier<T> action) {
+        long deadline = 0;
+        long sleepMillis = 1;
+        while (true) {
+            try {
+                return action.get();
+            } catch (JedisDataException e) {
+                checkOpen();
+                // TRYAGAIN: a slot is being migrated and only some of the session's keys have moved; the script did
+                // not run, so running it again is safe once they have.
+                if (!String.valueOf(e.getMessage()).startsWith("TRYAGAIN")) {
+                    throw RedisErrors.translate(e, what);
+                }
+                if (deadline == 0) {
+                    deadline = System.nanoTime() + settings.timeout().toNanos();
+                } else if (System.nanoTime() - deadline > 0) {
+                    throw RedisErrors.translate(e, what);
+                }
+                pause(sleepMillis, what);
+                sleepMillis = Math.min(50, sleepMillis * 2);
+            } catch (JedisException e) {
+                checkOpen();
+                throw RedisErrors.translate(e, what);
+            } catch (IllegalStateException e) {
+                checkOpen();
+                throw e;
+            }
+        }
+    }
+
+    private static void pause(long millis, String what) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackendUnavailableException("interrupted while waiting to " + what, e);
+        }
+    }
+
+    private List<byte[]> countArgs() {
+        Instant cutoff = cutoff();
+        return List.of(bytes("count"), cutoffSeconds(cutoff), cutoffNanos(cutoff), bytes(INLINE));
+    }
+
+    /** Messages older than this have expired; null without a max age. */
+    private Instant cutoff() {
+        return context.retention()
+                .maxAge()
+                .map(age -> context.clock().instant().minus(age))
+                .orElse(null);
+    }
+
+    private static byte[] cutoffSeconds(Instant cutoff) {
+        return cutoff == null ? new byte[0] : bytes(cutoff.getEpochSecond());
+    }
+
+    private static byte[] cutoffNanos(Instant cutoff) {
+        return cutoff == null ? bytes(0) : bytes(cutoff.getNano());
+    }
+
+    private Message parse(Object json, SessionKey key) {
+        if (!(json instanceof byte[] b)) {
+            throw new IntegrityException("a message of " + key + " is missing from its hash although its index"
+                    + " lists it; the session's keys were changed by something else than this backend");
+        }
+        try {
+            return MessageJson.fromJsonBytes(b);
+        } catch (IntegrityException e) {
+            throw new IntegrityException("a stored message of " + key + " is unreadable: " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] bytesOf(Object o) {
+        return (byte[]) o;
+    }
+
+    private static String status(List<Object> reply) {
+        return string(reply.get(0));
+    }
+
+    private static String string(Object o) {
+        return new String((byte[]) o, StandardCharsets.UTF_8);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Object> list(Object reply) {
+        return (List<Object>) reply;
+    }
+
+    private static byte[] bytes(long n) {
+        return Long.toString(n).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static List<byte[]> args(String... values) {
+        List<byte[]> out = new ArrayList<>(values.length);
+        for (String v : values) {
+            out.add(bytes(v));
+        }
+        return out;
+    }
+
+    /** Waits for a session another writer has locked: short sleeps, up to the lock lease plus the timeout. */
+    private final class Waiter {
+        private final SessionKey key;
+        private final long deadline;
+        private long sleepMillis = 1;
+
+        Waiter(SessionKey key) {
+            this.key = key;
+            this.deadline = System.nanoTime()
+                    + settings.lockLease().toNanos()
+                    + settings.timeout().toNanos();
+        }
+
+        void await() {
+            checkOpen();
+            if (System.nanoTime() - deadline > 0) {
+                throw new BackendUnavailableException(
+                        key + " stayed locked by another writer (one whose eviction listener is running) for longer"
+                                + " than the lock lease of " + settings.lockLease() + "; retry",
+                        null);
+            }
+            pause(sleepMillis, "write " + key);
+            sleepMillis = Math.min(50, sleepMillis * 2);
+        }
+    }
+
+    /** The store of one session: every call goes to Redis. */
+    private final class Store implements MemoryStore {
+        private final SessionKey key;
+        private final List<byte[]> sessionKeys;
+
+        Store(SessionKey key) {
+            this.key = key;
+            this.sessionKeys = keys.session(key);
+        }
+
+        @Override
+        public SessionKey key() {
+            return key;
+        }
+
+        @Override
+        public Message add(Message message) {
+            return addAll(List.of(BackendSupport.requireMessage(message))).get(0);
+        }
+
+        @Override
+        public List<Message> addAll(List<Message> messages) {
+            checkOpen();
+            List<Message> batch = BackendSupport.checkBatch(messages);
+            if (batch.isEmpty()) {
+                return List.of();
+            }
+            List<TokenCount> counts = BackendSupport.countTokens(context.tokenCounter(), batch);
+            Instant cutoff = cutoff();
+            List<byte[]> args = new ArrayList<>(12 + 4 * batch.size());
+            args.add(bytes(reportRemovals ? "p" : "c"));
+            String token = reportRemovals ? UUID.randomUUID().toString() : "";
+            args.add(bytes(token));
+            args.add(leaseMillis);
+            args.add(new byte[0]);
+            args.add(ttlMillis);
+            args.add(cutoffSeconds(cutoff));
+            args.add(cutoffNanos(cutoff));
+            args.addAll(retentionArgs);
+            args.add(bytes(batch.size()));
+            for (int i = 0; i < batch.size(); i++) {
+                Message m = batch.get(i);
+                TokenCount count = counts.get(i);
+                byte[] json = MessageJson.toJsonBytes(m.stored(1, count));
+                int at = indexOf(json, SEQ_MARKER);
+                if (at < 0) {
+                    throw new IllegalStateException("the JSON form of a message has no sequence field");
+                }
+                args.add(bytes(m.id()));
+                args.add(java.util.Arrays.copyOfRange(json, 0, at));
+                args.add(java.util.Arrays.copyOfRange(json, at + SEQ_MARKER.length - 1, json.length));
+                args.add(Headers.of(m, count));
+            }
+            Waiter waiter = new Waiter(key);
+            while (true) {
+                List<Object> r = list(call("append to " + key, () -> Lua.APPEND.run(jedis, sessionKeys, args)));
+                switch (status(r)) {
+                    case "OK":
+                        return stored(r, batch, counts);
+                    case "LOCKED":
+                        waiter.await();
+                        continue;
+                    case "PLAN":
+                        List<Message> committed = commitPlan(r, args, batch, counts, token);
+                        if (committed != null) {
+                            return committed;
+                        }
+                        continue;
+                    default:
+                        throw new IntegrityException("the append script answered " + status(r));
+                }
+            }
+        }
+
+        /** Reports a plan's removals, then commits it; null if the plan went stale and must be made again. */
+        private List<Message> commitPlan(
+                List<Object> plan, List<byte[]> args, List<Message> batch, List<TokenCount> counts, String token) {
+            boolean done = false;
+            try {
+                Map<RemovalCause, List<Message>> removed = new EnumMap<>(RemovalCause.class);
+                int i = 2;
+                while (i < plan.size()) {
+                    RemovalCause cause = RemovalCause.valueOf(string(plan.get(i)));
+                    int n = ((Long) plan.get(i + 1)).intValue();
+                    List<Message> messages = new ArrayList<>(n);
+                    for (int j = 0; j < n; j++) {
+                        messages.add(parse(plan.get(i + 2 + j), key));
+                    }
+                    removed.put(cause, messages);
+                    i += 2 + n;
+                }
+                BackendSupport.report(context.evictionListener(), key, removed);
+                List<byte[]> commit = new ArrayList<>(args);
+                commit.set(0, bytes("l"));
+                commit.set(3, (byte[]) plan.get(1));
+                List<Object> r = list(call("append to " + key, () -> Lua.APPEND.run(jedis, sessionKeys, commit)));
+                if (status(r).equals("OK")) {
+                    done = true;
+                    return stored(r, batch, counts);
+                }
+                LOG.warn(
+                        "an append to {} outlasted its lock lease of {} while another writer changed the session;"
+                                + " planning again, the listener may hear of some removals twice",
+                        key,
+                        settings.lockLease());
+                return null;
+            } finally {
+                if (!done) {
+                    unlockQuietly(sessionKeys, token);
+                }
+            }
+        }
+
+        /** The messages as stored, from an OK reply; records the session in its tenant's index when asked to. */
+        private List<Message> stored(List<Object> r, List<Message> batch, List<TokenCount> counts) {
+            List<Message> out = new ArrayList<>(batch.size());
+            for (int i = 0; i < batch.size(); i++) {
+                Object o = r.get(3 + i);
+                out.add(o instanceof Long seq ? batch.get(i).stored(seq, counts.get(i)) : parse(o, key));
+            }
+            byte[] index = (byte[]) r.get(1);
+            if (index.length > 0) {
+                call(
+                        "index " + key,
+                        () -> Lua.INDEX.run(
+                                jedis,
+                                List.of(keys.index(key.tenant())),
+                                List.of(bytes("add"), RedisKeys.indexMember(key), index)));
+                call("index " + key, () -> Lua.SESSION.run(jedis, sessionKeys, List.of(bytes("ixset"), index)));
+            }
+            return Collections.unmodifiableList(out);
+        }
+
+        @Override
+        public List<Message> history(HistoryQuery query) {
+            checkOpen();
+            BackendSupport.requireQuery(query);
+            int limit = query.limit().orElse(-1);
+            if (limit == 0) {
+                return List.of();
+            }
+            Instant cutoff = cutoff();
+            if (!query.hasFilters() && cutoff == null) {
+                // One native command, an atomic snapshot: the JSON of the newest messages by rank.
+                long stop = limit < 0 ? -1 : (long) query.offset() + limit - 1;
+                List<byte[]> newestFirst = call(
+                        "read the history of " + key,
+                        () -> jedis.zrange(
+                                sessionKeys.get(RedisKeys.MESSAGES),
+                                ZRangeParams.zrangeParams((long) query.offset(), stop)
+                                        .rev()));
+                return chronological(newestFirst);
+            }
+            List<byte[]> args = new ArrayList<>();
+            args.add(bytes("history"));
+            args.add(cutoffSeconds(cutoff));
+            args.add(cutoffNanos(cutoff));
+            args.add(bytes(INLINE));
+            args.add(bytes(query.offset()));
+            args.add(bytes(limit));
+            args.add(query.from().map(f -> bytes(f.getEpochSecond())).orElse(new byte[0]));
+            args.add(bytes(query.from().map(Instant::getNano).orElse(0)));
+            args.add(query.to().map(f -> bytes(f.getEpochSecond())).orElse(new byte[0]));
+            args.add(bytes(query.to().map(Instant::getNano).orElse(0)));
+            args.add(bytes(query.roles().size()));
+            for (String role : query.roles()) {
+                args.add(bytes(role));
+            }
+            args.add(bytes(query.metadata().size()));
+            for (Map.Entry<String, Object> e : query.metadata().entrySet()) {
+                args.add(bytes(Headers.canonKey(e.getKey())));
+                args.add(bytes(Headers.canonValue(e.getValue())));
+            }
+            List<Object> r = list(call("read the history of " + key, () -> Lua.READ.run(jedis, sessionKeys, args)));
+            List<byte[]> newestFirst = new ArrayList<>(r.size() - 1);
+            if (status(r).equals("I")) {
+                for (int i = 1; i < r.size(); i++) {
+                    newestFirst.add(bytesOf(r.get(i)));
+                }
+            } else {
+                newestFirst.addAll(fetch(r.subList(1, r.size())));
+            }
+            return chronological(newestFirst);
+        }
+
+        /** The JSON of the messages with these sequences, in one pipelined round trip; removed ones are left out. */
+        private List<byte[]> fetch(List<Object> sequences) {
+            return call("read messages of " + key, () -> {
+                byte[] m = sessionKeys.get(RedisKeys.MESSAGES);
+                List<Response<List<byte[]>>> responses = new ArrayList<>(sequences.size());
+                try (AbstractPipeline pipeline = jedis.pipelined()) {
+                    for (Object seq : sequences) {
+                        double s = (Long) seq;
+                        responses.add(pipeline.zrangeByScore(m, s, s));
+                    }
+                    pipeline.sync();
+                }
+                List<byte[]> out = new ArrayList<>(responses.size());
+                for (Response<List<byte[]>> response : responses) {
+                    out.addAll(response.get());
+                }
+                return out;
+            });
+        }
+
+        private List<Message> chronological(List<byte[]> newestFirst) {
+            Message[] out = new Message[newestFirst.size()];
+            for (int i = 0; i < out.length; i++) {
+                out[out.length - 1 - i] = parse(newestFirst.get(i), key);
+            }
+            return List.of(out);
+        }
+
+        @Override
+        public List<Message> contextWindow(int maxTokens) {
+            checkOpen();
+            ContextWindows.checkBudget(maxTokens);
+            Instant cutoff = cutoff();
+            List<byte[]> args = List.of(
+                    bytes("window"), cutoffSeconds(cutoff), cutoffNanos(cutoff), bytes(INLINE), bytes(maxTokens));
+            List<Object> r =
+                    list(call("read the context window of " + key, () -> Lua.READ.run(jedis, sessionKeys, args)));
+            if (status(r).equals("I")) {
+                int pinnedCount = ((Long) r.get(1)).intValue();
+                List<Message> pinned = new ArrayList<>(pinnedCount);
+                for (int i = 0; i < pinnedCount; i++) {
+                    pinned.add(parse(r.get(2 + i), key));
+                }
+                Iterator<Message> rest = new Iterator<>() {
+                    private int next = 2 + pinnedCount;
+
+                    @Override
+                    public boolean hasNext() {
+                        return next < r.size();
+                    }
+
+                    @Override
+                    public Message next() {
+                        if (!hasNext()) {
+                            throw new NoSuchElementException();
+                        }
+                        return parse(r.get(next++), key);
+                    }
+                };
+                return ContextWindows.select(maxTokens, pinned, rest, Math.max(16, r.size() - 2 - pinnedCount));
+            }
+            long hi = (Long) r.get(1);
+            double lo = r.get(2) instanceof Long l ? l : Double.NEGATIVE_INFINITY;
+            int skipCount = ((Long) r.get(3)).intValue();
+            Set<Long> skip = new java.util.HashSet<>();
+            for (int i = 0; i < skipCount; i++) {
+                skip.add((Long) r.get(4 + i));
+            }
+            int at = 4 + skipCount;
+            int pinnedCount = ((Long) r.get(at)).intValue();
+            List<Message> pinned = new ArrayList<>(pinnedCount);
+            for (int i = 0; i < pinnedCount; i++) {
+                Message m = parse(r.get(at + 1 + i), key);
+                pinned.add(m);
+                skip.add(m.sequence());
+            }
+            return ContextWindows.select(maxTokens, pinned, new Pages(hi, lo, skip), PAGE);
+        }
+
+        /**
+         * The unpinned messages of a sequence range of m, newest first, fetched natively page by page as the window
+         * rule asks for them, without the pinned and expired ones.
+         */
+        private final class Pages implements Iterator<Message> {
+            private final double lo;
+            private final Set<Long> skip;
+            private double hi;
+            private List<Tuple> page = List.of();
+            private int next;
+            private boolean exhausted;
+
+            Pages(long hi, double lo, Set<Long> skip) {
+                this.hi = hi;
+                this.lo = lo;
+                this.skip = skip;
+            }
+
+            @Override
+            public boolean hasNext() {
+                while (true) {
+                    while (next < page.size()) {
+                        if (!skip.contains((long) page.get(next).getScore())) {
+                            return true;
+                        }
+                        next++;
+                    }
+                    if (exhausted) {
+                        return false;
+                    }
+                    double max = hi;
+                    page = call(
+                            "read the context window of " + key,
+                            () -> jedis.zrangeWithScores(
+                                    sessionKeys.get(RedisKeys.MESSAGES),
+                                    ZRangeParams.zrangeByScoreParams(max, lo)
+                                            .rev()
+                                            .limit(0, PAGE)));
+                    next = 0;
+                    exhausted = page.size() < PAGE;
+                    if (!page.isEmpty()) {
+                        hi = page.get(page.size() - 1).getScore() - 1;
+                    }
+                }
+            }
+
+            @Override
+            public Message next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                return parse(page.get(next++).getBinaryElement(), key);
+            }
+        }
+
+        @Override
+        public long count() {
+            checkOpen();
+            if (context.retention().maxAge().isEmpty()) {
+                return call("count the messages of " + key, () -> jedis.zcard(sessionKeys.get(RedisKeys.MESSAGES)));
+            }
+            return (Long) call("count the messages of " + key, () -> Lua.READ.run(jedis, sessionKeys, countArgs()));
+        }
+
+        @Override
+        public void clear() {
+            delete(key);
+        }
+
+        @Override
+        public String toString() {
+            return "RedisStore[" + key + "]";
+        }
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+}

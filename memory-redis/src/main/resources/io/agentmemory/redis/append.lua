@@ -1,0 +1,459 @@
+-- agentmemory: append messages to one session, assign sequence numbers, apply retention, refresh the TTL.
+-- One atomic script per add/addAll. See memory-redis/README.md ("The scripts") for the key layout. Every
+-- redis.call costs a few microseconds, so the script makes few: one HMGET reads the counters and the incoming ids,
+-- one HSET and one HDEL write the hash.
+--
+-- KEYS: 1 d (hash: counters, lock, headers, id index, tool-call maps), 2 u (zset: unpinned messages, score seq,
+--       member "seq:tokens:kind:id"), 3 p (zset: pinned messages, score seq, member "seq:tokens"),
+--       4 t (zset: unpinned messages by timestamp, score epoch second, member seq), 5 m (zset: every message's JSON,
+--       score seq)
+-- ARGV: 1 mode: 'c' commit (no listener), 'p' plan (commit at once unless something must be removed; else take the
+--       lock and return the plan), 'l' commit under the lock taken by a plan
+--       2 lock token, 3 lock lease (ms), 4 the version the plan saw, 5 ttl (ms, 0 for none),
+--       6 expiry cutoff epoch second ('' without max age), 7 its nanoseconds,
+--       8 overflow max size (0 for none), 9 overflow keep, 10 max messages (0 for none), 11 max tokens (0 for none),
+--       12 number of messages, then 4 per message: id, JSON before the sequence, JSON after it, header (msgpack:
+--       {tokens, epoch second, nanos, pinned, toolCallId or false, {call ids}, id, role, {metadata canon}})
+-- Returns {'OK', index, removed count, per message: its new sequence, or the stored JSON of a known id},
+--         {'PLAN', version, cause, count, JSON..., cause, count, JSON...}, {'LOCKED'} or {'CONFLICT'}.
+local d, u, p, t, m = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local mode, token, lease, expectVer = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local ttl = tonumber(ARGV[5])
+local cutSec, cutNanos = ARGV[6], tonumber(ARGV[7])
+local ovMax, ovKeep = tonumber(ARGV[8]), tonumber(ARGV[9])
+local maxMsgs, maxTok = tonumber(ARGV[10]), tonumber(ARGV[11])
+local n = tonumber(ARGV[12])
+local FIRST = 12
+
+-- The counters (last sequence, unpinned tokens and count, version, index and expiry marks, lock), then whether
+-- each incoming id is known.
+-- Lua's unpack takes a few thousand values at most: long argument lists go to Redis in chunks.
+local function chunked(command, key, args, width)
+  local i = 1
+  while i <= #args do
+    local last = math.min(#args, i + 1000 * width - 1)
+    redis.call(command, key, unpack(args, i, last))
+    i = last + 1
+  end
+end
+
+local meta = redis.call('HMGET', d, 'seq', 'tok', 'n', 'ver', 'ix', 'ex', 'lk')
+if n > 0 then
+  local ids = {}
+  for i = 1, n do
+    ids[#ids + 1] = 'i:' .. ARGV[FIRST + 4 * i - 3]
+  end
+  local j = 1
+  while j <= n do
+    local last = math.min(n, j + 999)
+    local known = redis.call('HMGET', d, unpack(ids, j, last))
+    for k = 1, #known do
+      meta[7 + j + k - 1] = known[k]
+    end
+    j = last + 1
+  end
+end
+local ver, ix, ex, lk = meta[4] or '0', meta[5], meta[6], meta[7]
+
+local nowMs
+local function now()
+  if not nowMs then
+    local time = redis.call('TIME')
+    nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  end
+  return nowMs
+end
+
+-- The lock: "token expiry-ms" in d, taken by a plan; a lock past its lease is no lock.
+if lk then
+  local space = string.find(lk, ' ', 1, true)
+  if tonumber(string.sub(lk, space + 1)) > now() then
+    if mode ~= 'l' or string.sub(lk, 1, space - 1) ~= token then
+      return {'LOCKED'}
+    end
+  else
+    lk = false
+  end
+end
+if not lk and mode == 'l' and ver ~= expectVer then
+  return {'CONFLICT'}
+end
+
+-- '' when the session's entry in the tenant's index is current; else the expiry to record there (ms, 0 for none).
+local function indexWant()
+  if ttl <= 0 then
+    if ix == '0' then
+      return ''
+    end
+    return '0'
+  end
+  if ix and (ix == '0' or tonumber(ix) >= now() + ttl) then
+    return ''
+  end
+  return string.format('%d', now() + 2 * ttl)
+end
+
+-- The incoming messages: known ids answer with the stored JSON; new ones get the next sequence numbers.
+local seq = tonumber(meta[1] or '0')
+local out, new, bySeq, pinnedOv = {}, {}, {}, {}
+for i = 1, n do
+  local pos = FIRST + 4 * i - 4
+  local have = meta[7 + i]
+  if have then
+    out[i] = redis.call('ZRANGEBYSCORE', m, have, have)[1]
+  else
+    seq = seq + 1
+    local id, hdr = ARGV[pos + 1], ARGV[pos + 4]
+    local h = cmsgpack.unpack(hdr)
+    local pinned = h[4]
+    if not pinned and h[5] then
+      pinned = pinnedOv[h[5]] or redis.call('HEXISTS', d, 'P:' .. h[5]) == 1
+    end
+    if pinned then
+      for _, c in ipairs(h[6]) do
+        pinnedOv[c] = true
+      end
+    end
+    local kind = 'm'
+    if h[5] then
+      kind = 'r'
+    elseif #h[6] > 0 then
+      kind = 'a'
+    end
+    local r = {seq = seq, id = id, head = ARGV[pos + 2], tail = ARGV[pos + 3], hdr = hdr, h = h, pinned = pinned,
+               tokens = h[1], kind = kind, new = true}
+    r.member = string.format('%d:%d:%s:', seq, h[1], kind) .. id
+    new[#new + 1] = r
+    bySeq[seq] = r
+    out[i] = seq
+  end
+end
+
+local function okReply(removedCount)
+  local reply = {'OK', indexWant(), removedCount}
+  for i = 1, n do
+    reply[#reply + 1] = out[i]
+  end
+  return reply
+end
+
+if #new == 0 then
+  return okReply(0)
+end
+
+-- Retention, computed on the session as it would be after the append, without writing anything yet.
+local unCount = tonumber(meta[3] or '0')
+local unTok = tonumber(meta[2] or '0')
+local newUnpinned = {}
+local rcOv = {}
+for _, r in ipairs(new) do
+  if not r.pinned then
+    newUnpinned[#newUnpinned + 1] = r
+    unCount = unCount + 1
+    unTok = unTok + r.tokens
+    if r.h[5] then
+      rcOv[r.h[5]] = r.seq
+    end
+  end
+end
+
+local CAUSES = {'EXPIRED', 'OVERFLOW', 'SIZE', 'TOKENS'}
+local lists = {EXPIRED = {}, OVERFLOW = {}, SIZE = {}, TOKENS = {}}
+local removed = {}
+local removedCount = 0
+
+local function existing(s, member)
+  local e = bySeq[s]
+  if e then
+    return e
+  end
+  local _, tk, kind, id = string.match(member, '^(%d+):(%d+):(%a):(.*)$')
+  e = {seq = s, tokens = tonumber(tk), kind = kind, member = member, id = id}
+  bySeq[s] = e
+  return e
+end
+
+local function bySequence(s)
+  local e = bySeq[s]
+  if e then
+    return e
+  end
+  local found = redis.call('ZRANGEBYSCORE', u, s, s)
+  if #found == 0 then
+    error('agentmemory: unpinned message ' .. s .. ' is missing from its index')
+  end
+  return existing(s, found[1])
+end
+
+local function header(e)
+  if not e.h then
+    e.h = cmsgpack.unpack(redis.call('HGET', d, 'h:' .. e.seq))
+  end
+  return e.h
+end
+
+local function calls(e)
+  if e.kind ~= 'a' then
+    return {}
+  end
+  return header(e)[6]
+end
+
+local function resultOf(callId)
+  local v = rcOv[callId]
+  if v ~= nil then
+    return v
+  end
+  local s = redis.call('HGET', d, 'c:' .. callId)
+  if s then
+    return tonumber(s)
+  end
+  return false
+end
+
+-- The oldest unpinned message not removed yet: the stored ones first, then the incoming ones.
+local cursor, step, buffer, bufPos, storedDone, newPos = 0, 4, {}, 1, false, 1
+local function oldest()
+  while not storedDone do
+    if bufPos > #buffer then
+      buffer = redis.call('ZRANGE', u, cursor, cursor + step - 1)
+      cursor = cursor + step
+      step = math.min(step * 4, 256)
+      bufPos = 1
+      if #buffer == 0 then
+        storedDone = true
+        break
+      end
+    end
+    local member = buffer[bufPos]
+    local s = tonumber(string.match(member, '^(%d+)'))
+    if not removed[s] then
+      return existing(s, member)
+    end
+    bufPos = bufPos + 1
+  end
+  while newPos <= #newUnpinned do
+    local r = newUnpinned[newPos]
+    if not removed[r.seq] then
+      return r
+    end
+    newPos = newPos + 1
+  end
+  error('agentmemory: the unpinned count is out of step with the unpinned index')
+end
+
+local function remove(e, cause)
+  removed[e.seq] = cause
+  local lst = lists[cause]
+  lst[#lst + 1] = e
+  removedCount = removedCount + 1
+  unCount = unCount - 1
+  unTok = unTok - e.tokens
+  if e.kind == 'r' then
+    local callId = header(e)[5]
+    if resultOf(callId) == e.seq then
+      rcOv[callId] = false
+    end
+  end
+end
+
+local function groupSize(e)
+  local k = 1
+  for _, c in ipairs(calls(e)) do
+    local r = resultOf(c)
+    if r and not removed[r] then
+      k = k + 1
+    end
+  end
+  return k
+end
+
+local function removeOldestGroup(cause)
+  local e = oldest()
+  remove(e, cause)
+  for _, c in ipairs(calls(e)) do
+    local r = resultOf(c)
+    if r and not removed[r] then
+      remove(bySequence(r), cause)
+    end
+  end
+end
+
+if cutSec ~= '' then
+  local cs = tonumber(cutSec)
+  local expired = {}
+  local cand = redis.call('ZRANGEBYSCORE', t, '-inf', cutSec, 'WITHSCORES')
+  for i = 1, #cand, 2 do
+    local s = tonumber(cand[i])
+    local sec = tonumber(cand[i + 1])
+    local e = bySequence(s)
+    if sec < cs or header(e)[3] < cutNanos then
+      expired[#expired + 1] = e
+    end
+  end
+  for _, r in ipairs(newUnpinned) do
+    if r.h[2] < cs or (r.h[2] == cs and r.h[3] < cutNanos) then
+      expired[#expired + 1] = r
+    end
+  end
+  local doomed = {}
+  for _, e in ipairs(expired) do
+    doomed[#doomed + 1] = e
+    for _, c in ipairs(calls(e)) do
+      local r = resultOf(c)
+      if r then
+        doomed[#doomed + 1] = bySequence(r)
+      end
+    end
+  end
+  for _, e in ipairs(doomed) do
+    if not removed[e.seq] then
+      remove(e, 'EXPIRED')
+    end
+  end
+end
+if ovMax > 0 and unCount > ovMax then
+  while unCount > ovKeep do
+    removeOldestGroup('OVERFLOW')
+  end
+end
+if maxMsgs > 0 then
+  while unCount > maxMsgs and groupSize(oldest()) < unCount do
+    removeOldestGroup('SIZE')
+  end
+end
+if maxTok > 0 then
+  while unTok > maxTok and groupSize(oldest()) < unCount do
+    removeOldestGroup('TOKENS')
+  end
+end
+
+local function jsonOf(e)
+  if e.new then
+    return e.head .. ',"seq":' .. e.seq .. e.tail
+  end
+  return redis.call('ZRANGEBYSCORE', m, e.seq, e.seq)[1]
+end
+
+if mode == 'p' and removedCount > 0 then
+  -- Nothing is written but the lock: the caller reports the plan to its listener, then commits it under the lock.
+  redis.call('HSET', d, 'lk', token .. ' ' .. string.format('%d', now() + lease))
+  if not meta[1] then
+    redis.call('PEXPIRE', d, lease)
+  end
+  local reply = {'PLAN', ver}
+  for _, cause in ipairs(CAUSES) do
+    local lst = lists[cause]
+    if #lst > 0 then
+      table.sort(lst, function(a, b) return a.seq < b.seq end)
+      reply[#reply + 1] = cause
+      reply[#reply + 1] = #lst
+      for _, e in ipairs(lst) do
+        reply[#reply + 1] = jsonOf(e)
+      end
+    end
+  end
+  return reply
+end
+
+-- Commit: write the new messages that stay, delete the removed stored ones, update the counters.
+local set = {'seq', seq, 'tok', string.format('%d', unTok), 'n', unCount, 'ver', tonumber(ver) + 1}
+local del = {}
+for _, r in ipairs(new) do
+  if not removed[r.seq] then
+    redis.call('ZADD', m, r.seq, jsonOf(r))
+    set[#set + 1] = 'h:' .. r.seq
+    set[#set + 1] = r.hdr
+    set[#set + 1] = 'i:' .. r.id
+    set[#set + 1] = r.seq
+    if r.pinned then
+      redis.call('ZADD', p, r.seq, string.format('%d:%d', r.seq, r.tokens))
+      for _, c in ipairs(r.h[6]) do
+        set[#set + 1] = 'P:' .. c
+        set[#set + 1] = 1
+      end
+    else
+      redis.call('ZADD', u, r.seq, r.member)
+      redis.call('ZADD', t, r.h[2], r.seq)
+    end
+  end
+end
+if removedCount > 0 then
+  local members, seqs = {}, {}
+  for _, cause in ipairs(CAUSES) do
+    for _, e in ipairs(lists[cause]) do
+      if not e.new then
+        redis.call('ZREMRANGEBYSCORE', m, e.seq, e.seq)
+        members[#members + 1] = e.member
+        seqs[#seqs + 1] = e.seq
+        del[#del + 1] = 'h:' .. e.seq
+        del[#del + 1] = 'i:' .. e.id
+      end
+    end
+  end
+  if #members > 0 then
+    chunked('ZREM', u, members, 1)
+    chunked('ZREM', t, seqs, 1)
+  end
+end
+for callId, v in pairs(rcOv) do
+  if v then
+    set[#set + 1] = 'c:' .. callId
+    set[#set + 1] = v
+  else
+    del[#del + 1] = 'c:' .. callId
+  end
+end
+if meta[7] then
+  del[#del + 1] = 'lk'
+end
+-- The TTL: refreshed when a write would move the expiry by more than a thousandth of it (so at most every 86 s with
+-- 24 h), which spares five PEXPIREs on most writes; without a TTL, keys left with one from a former TTL are persisted.
+local ttlAction
+if ttl > 0 then
+  local due = now() + ttl
+  if not ex or due - tonumber(ex) > math.max(1000, ttl / 1000) then
+    ttlAction = 'refresh'
+    set[#set + 1] = 'ex'
+    set[#set + 1] = string.format('%d', due)
+  else
+    ttlAction = 'new keys'
+  end
+elseif ex or ix ~= '0' then
+  ttlAction = 'persist'
+  if ex then
+    del[#del + 1] = 'ex'
+  end
+end
+chunked('HSET', d, set, 2)
+if #del > 0 then
+  chunked('HDEL', d, del, 1)
+end
+if ttlAction == 'refresh' then
+  redis.call('PEXPIRE', d, ttl)
+  redis.call('PEXPIRE', u, ttl)
+  redis.call('PEXPIRE', p, ttl)
+  redis.call('PEXPIRE', t, ttl)
+  redis.call('PEXPIRE', m, ttl)
+elseif ttlAction == 'new keys' then
+  -- Keys this write may have created carry no expiry yet: give them the session's.
+  local at = tonumber(ex)
+  if tonumber(meta[3] or '0') == 0 then
+    redis.call('PEXPIREAT', u, at)
+    redis.call('PEXPIREAT', t, at)
+    redis.call('PEXPIREAT', m, at)
+  end
+  for _, r in ipairs(new) do
+    if r.pinned then
+      redis.call('PEXPIREAT', p, at)
+      break
+    end
+  end
+elseif ttlAction == 'persist' then
+  redis.call('PERSIST', d)
+  redis.call('PERSIST', u)
+  redis.call('PERSIST', p)
+  redis.call('PERSIST', t)
+  redis.call('PERSIST', m)
+end
+return okReply(removedCount)

@@ -1,0 +1,262 @@
+-- agentmemory: reads of one session that need more than one native command, each a consistent snapshot. Writes
+-- nothing. (Unfiltered history and counts without a max age are native commands on m and need no script.)
+--
+-- KEYS: 1 d, 2 u, 3 p, 4 t, 5 m (see append.lua)
+-- ARGV: 1 op: 'count', 'history' or 'window'; 2 expiry cutoff epoch second ('' without max age), 3 its nanoseconds,
+--       4 the most messages whose JSON is returned inline (more come back as sequences to fetch natively: JSON is
+--       costly to pass through Lua)
+--   count:   the number of messages that have not expired
+--   history: 5 offset, 6 limit (-1 for none), 7 from second ('' for none), 8 from nanos, 9 to second ('' for none),
+--            10 to nanos, 11 number of roles, the roles, then the number of metadata entries and (key, value)
+--            canons; returns {'I', JSON...} or {'S', sequence...}, newest first
+--   window:  5 the window's token budget; returns {'I', pinned count, pinned JSON (chronological)...,
+--            unpinned JSON (newest first)...} or {'R', newest sequence, oldest sequence, number of sequences to skip,
+--            those sequences..., pinned count, pinned JSON...}: the unpinned messages to walk are then the range's
+--            messages of m that are neither pinned nor skipped (expired). The walk ends after the first non-tool
+--            message that overdraws the budget left after the pinned messages, which no window can pass.
+local d, u, p, t, m = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local op, cutSec, cutNanos, inline = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+
+local function seqOf(member)
+  return tonumber(string.match(member, '^(%d+)'))
+end
+
+local function header(s)
+  return cmsgpack.unpack(redis.call('HGET', d, 'h:' .. s))
+end
+
+-- The unpinned messages hidden by the max age: sequence -> true, and how many.
+local function expiredSet()
+  local set, count = {}, 0
+  if cutSec == '' then
+    return set, 0
+  end
+  local cs = tonumber(cutSec)
+  local cand = redis.call('ZRANGEBYSCORE', t, '-inf', cutSec, 'WITHSCORES')
+  for i = 1, #cand, 2 do
+    local s = tonumber(cand[i])
+    if tonumber(cand[i + 1]) < cs or header(s)[3] < cutNanos then
+      set[s] = true
+      count = count + 1
+    end
+  end
+  return set, count
+end
+
+local function json(s)
+  return redis.call('ZRANGEBYSCORE', m, s, s)[1]
+end
+
+if op == 'count' then
+  local _, expired = expiredSet()
+  return redis.call('ZCARD', m) - expired
+end
+
+if op == 'history' then
+  local offset, limit = tonumber(ARGV[5]), tonumber(ARGV[6])
+  if limit == 0 then
+    return {'I'}
+  end
+  local fromSec, fromNanos, toSec, toNanos = ARGV[7], tonumber(ARGV[8]), ARGV[9], tonumber(ARGV[10])
+  local roles, nroles = {}, tonumber(ARGV[11])
+  local pos = 11
+  for _ = 1, nroles do
+    pos = pos + 1
+    roles[ARGV[pos]] = true
+  end
+  pos = pos + 1
+  local nmeta = tonumber(ARGV[pos])
+  local meta = {}
+  for _ = 1, nmeta do
+    meta[#meta + 1] = {ARGV[pos + 1], ARGV[pos + 2]}
+    pos = pos + 2
+  end
+  if fromSec ~= '' then
+    fromSec = tonumber(fromSec)
+  end
+  if toSec ~= '' then
+    toSec = tonumber(toSec)
+  end
+  local filtered = nroles > 0 or nmeta > 0 or fromSec ~= '' or toSec ~= ''
+  local expired = expiredSet()
+
+  local function matches(s)
+    if not filtered then
+      return true
+    end
+    local h = header(s)
+    if nroles > 0 and not roles[h[8]] then
+      return false
+    end
+    if fromSec ~= '' and (h[2] < fromSec or (h[2] == fromSec and h[3] < fromNanos)) then
+      return false
+    end
+    if toSec ~= '' and (h[2] > toSec or (h[2] == toSec and h[3] > toNanos)) then
+      return false
+    end
+    local md = h[9]
+    for _, kv in ipairs(meta) do
+      if md[kv[1]] ~= kv[2] then
+        return false
+      end
+    end
+    return true
+  end
+
+  -- Pages of the unpinned and pinned sets, newest first, merged by sequence.
+  local function pager(key)
+    local buf, i, rank, done = {}, 1, 0, false
+    return function(advance)
+      if i > #buf and not done then
+        buf = redis.call('ZREVRANGE', key, rank, rank + 255)
+        rank = rank + 256
+        done = #buf < 256
+        i = 1
+      end
+      local member = buf[i]
+      if member and advance then
+        i = i + 1
+      end
+      return member
+    end
+  end
+  local nextU, nextP = pager(u), pager(p)
+  local seqs, skipped = {}, 0
+  while limit < 0 or #seqs < limit do
+    local mu, mp = nextU(false), nextP(false)
+    local s
+    if mu and (not mp or seqOf(mu) > seqOf(mp)) then
+      s = seqOf(nextU(true))
+    elseif mp then
+      s = seqOf(nextP(true))
+    else
+      break
+    end
+    if not expired[s] and matches(s) then
+      if skipped < offset then
+        skipped = skipped + 1
+      else
+        seqs[#seqs + 1] = s
+      end
+    end
+  end
+  if #seqs > inline then
+    local reply = {'S'}
+    for _, s in ipairs(seqs) do
+      reply[#reply + 1] = s
+    end
+    return reply
+  end
+  local reply = {'I'}
+  for _, s in ipairs(seqs) do
+    reply[#reply + 1] = json(s)
+  end
+  return reply
+end
+
+if op == 'window' then
+  local pinned = redis.call('ZRANGE', p, 0, -1)
+  local pinnedTokens, pinnedSeqs = 0, {}
+  for _, member in ipairs(pinned) do
+    local s, tk = string.match(member, '^(%d+):(%d+)$')
+    pinnedSeqs[tonumber(s)] = true
+    pinnedTokens = pinnedTokens + tonumber(tk)
+  end
+  local budget = tonumber(ARGV[5]) - pinnedTokens
+  local expired = expiredSet()
+  local meta = redis.call('HMGET', d, 'seq', 'tok', 'n')
+  local hi, total, count = tonumber(meta[1] or '0'), tonumber(meta[2] or '0'), tonumber(meta[3] or '0')
+
+  -- {'I', pinned count, pinned JSON..., unpinned JSON of sequences lo..hi newest first}: one range read of m,
+  -- split into the pinned and the unpinned messages that are not expired.
+  local function inlineReply(lo)
+    local pinnedJson, unpinnedJson = {}, {}
+    if #pinned > 0 then
+      local first = tonumber(string.match(pinned[1], '^(%d+)'))
+      if first < lo then
+        -- Pinned messages older than the range: one read each (they are few).
+        for s in pairs(pinnedSeqs) do
+          if s < lo then
+            pinnedJson[#pinnedJson + 1] = {s, redis.call('ZRANGEBYSCORE', m, s, s)[1]}
+          end
+        end
+      end
+    end
+    local range = redis.call('ZRANGE', m, hi, lo, 'BYSCORE', 'REV', 'WITHSCORES')
+    for i = 1, #range, 2 do
+      local s = tonumber(range[i + 1])
+      if pinnedSeqs[s] then
+        pinnedJson[#pinnedJson + 1] = {s, range[i]}
+      elseif not expired[s] then
+        unpinnedJson[#unpinnedJson + 1] = range[i]
+      end
+    end
+    table.sort(pinnedJson, function(x, y) return x[1] < y[1] end)
+    local reply = {'I', #pinnedJson}
+    for _, pj in ipairs(pinnedJson) do
+      reply[#reply + 1] = pj[2]
+    end
+    for _, j in ipairs(unpinnedJson) do
+      reply[#reply + 1] = j
+    end
+    return reply
+  end
+
+  if count == 0 then
+    return inlineReply(hi + 1)
+  end
+  local lo, walked = nil, 0
+  if total <= budget then
+    -- Every unpinned message fits, whatever the tool groups: the walk is all of them.
+    if count <= inline then
+      lo = 0
+      walked = count
+    end
+  else
+    -- Walk newest first until the budget is overdrawn.
+    local spent, rank, done = 0, 0, false
+    while not done do
+      local members = redis.call('ZREVRANGE', u, rank, rank + 127)
+      rank = rank + 128
+      for _, member in ipairs(members) do
+        local s, tk, kind = string.match(member, '^(%d+):(%d+):(%a)')
+        s = tonumber(s)
+        lo = s
+        if not expired[s] then
+          walked = walked + 1
+          if kind ~= 'r' then
+            spent = spent + tonumber(tk)
+            if spent > budget then
+              done = true
+              break
+            end
+          end
+        end
+      end
+      if #members < 128 then
+        done = true
+      end
+    end
+  end
+  if lo and walked <= inline then
+    return inlineReply(lo)
+  end
+  -- {'R', newest sequence, oldest sequence or '-inf', number of sequences to skip, those sequences..., pinned
+  -- count, pinned JSON...}
+  local reply = {'R', hi, lo or '-inf'}
+  local skip = {}
+  for s in pairs(expired) do
+    skip[#skip + 1] = s
+  end
+  reply[#reply + 1] = #skip
+  for _, s in ipairs(skip) do
+    reply[#reply + 1] = s
+  end
+  reply[#reply + 1] = #pinned
+  for _, member in ipairs(pinned) do
+    reply[#reply + 1] = json(seqOf(member))
+  end
+  return reply
+end
+
+return redis.error_reply('agentmemory: unknown read ' .. tostring(op))
