@@ -8,7 +8,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -58,6 +60,7 @@ public class JdbcFloorBenchmark {
         public int otherRows;
 
         HikariDataSource pool;
+        final Queue<Session> opened = new ConcurrentLinkedQueue<>();
 
         @Setup(Level.Trial)
         public void setUp() throws Exception {
@@ -66,9 +69,19 @@ public class JdbcFloorBenchmark {
             pool = JdbcBenchmarkDatabases.pool(url);
         }
 
+        /**
+         * After the measurement: every session still gives a window of {@code n} messages. (Checked here rather than
+         * in a per-thread tear-down, which JMH may run after this one has closed the pool.)
+         */
         @TearDown(Level.Trial)
-        public void tearDown() {
-            pool.close();
+        public void tearDown() throws SQLException {
+            try {
+                for (Session session : opened) {
+                    session.check();
+                }
+            } finally {
+                pool.close();
+            }
         }
     }
 
@@ -93,11 +106,7 @@ public class JdbcFloorBenchmark {
             }
             JdbcBenchmarkDatabases.insertFloor(pool, session, fill.subList(0, n));
             check();
-        }
-
-        @TearDown(Level.Iteration)
-        public void verify() throws SQLException {
-            check();
+            shared.opened.add(this);
         }
 
         void turn(Blackhole bh) throws SQLException {
@@ -137,7 +146,7 @@ public class JdbcFloorBenchmark {
             return rows;
         }
 
-        private void check() throws SQLException {
+        void check() throws SQLException {
             int size = window().size();
             if (size != n) {
                 throw new IllegalStateException("the floor's window holds " + size + " messages; it should be " + n);

@@ -43,7 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PostgresFailureTest {
     private static final int WRITERS = 4;
-    private static final int PER_WRITER = 150;
+    private static final int PER_WRITER = 100;
     /** A writer gives up (and the test fails) after this many failed attempts at one message. */
     private static final int MAX_FAILURES_PER_MESSAGE = 200;
 
@@ -76,7 +76,7 @@ class PostgresFailureTest {
                                 rs.next();
                                 kills.addAndGet(rs.getLong(1));
                             }
-                            Thread.sleep(10 + random.nextInt(40));
+                            Thread.sleep(20 + random.nextInt(50));
                         }
                     } catch (SQLException | InterruptedException e) {
                         throw new IllegalStateException(e);

@@ -79,12 +79,27 @@ final class TestPostgres {
 
     /** A new, empty database; {@link Database#close()} drops it. */
     static Database createDatabase(String label) {
+        return createDatabase(label, true);
+    }
+
+    /**
+     * A new, empty database; {@link Database#close()} drops it.
+     *
+     * @param waitForFlush whether a commit waits for its WAL to reach the disk; {@code false} sets the database's
+     *     {@code synchronous_commit} to {@code off}, which changes nothing a client can observe while the server runs
+     *     (a crash of the machine could lose the last commits), for tests that commit tens of thousands of times and
+     *     are not about durability
+     */
+    static Database createDatabase(String label, boolean waitForFlush) {
         String name = "agentmemory_test_" + label.toLowerCase(Locale.ROOT) + "_"
                 + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
         String server = serverUrl();
         try (Connection c = DriverManager.getConnection(server);
                 Statement st = c.createStatement()) {
             st.execute("CREATE DATABASE " + name + " ENCODING 'UTF8' TEMPLATE template0");
+            if (!waitForFlush) {
+                st.execute("ALTER DATABASE " + name + " SET synchronous_commit = off");
+            }
         } catch (SQLException e) {
             throw new AssertionError("could not create the test database " + name, e);
         }

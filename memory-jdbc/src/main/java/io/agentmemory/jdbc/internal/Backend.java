@@ -433,7 +433,7 @@ public final class Backend {
             if (cutoff != null) {
                 keyParams.instant("cutoff", cutoff);
             }
-            List<Message> pinned = new ArrayList<>();
+            List<Dialect.RawRow> pinnedRows = new ArrayList<>();
             List<Dialect.RawRow> page = new ArrayList<>();
             int limit = FIRST_WINDOW_PAGE;
             try (PreparedStatement ps = (cutoff == null ? dialect.windowFirst : dialect.windowFirstLive)
@@ -445,14 +445,15 @@ public final class Backend {
                                             .set("budget", (long) maxTokens));
                     ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    Dialect.RawRow row = raw(rs, 2);
                     limit = rs.getInt(6);
-                    if (rs.getInt(1) == 0) {
-                        pinned.add(decode(key, row));
-                    } else {
-                        page.add(row);
-                    }
+                    (rs.getInt(1) == 0 ? pinnedRows : page).add(raw(rs, 2));
                 }
+            }
+            pinnedRows.sort(Comparator.comparingLong(Dialect.RawRow::seq));
+            page.sort(Comparator.comparingLong(Dialect.RawRow::seq).reversed());
+            List<Message> pinned = new ArrayList<>(pinnedRows.size());
+            for (Dialect.RawRow row : pinnedRows) {
+                pinned.add(decode(key, row));
             }
             Walk walk = new Walk(c, key, keyParams, cutoff != null, page, limit);
             try {
@@ -524,6 +525,18 @@ public final class Backend {
             }
             return decode(key, page.get(next++));
         }
+    }
+
+    /**
+     * The rows of a window's first page, from the session's unpinned counters: all of them when their tokens fit the
+     * budget, else the budget's share at their average token count, plus a tenth and 16 rows; at least 16, at most
+     * {@code max}. The same estimate as {@link Dialect}'s SQL.
+     */
+    static int windowPage(long unpinnedCount, long unpinnedTokens, long budget, int max) {
+        double rows = unpinnedTokens <= budget
+                ? unpinnedCount + 1
+                : (double) unpinnedCount * budget / Math.max(unpinnedTokens, 1) * 1.1 + 16;
+        return (int) Math.max(16, Math.min(max, rows));
     }
 
     /** An {@link SQLException} through an interface that cannot throw it. */

@@ -52,6 +52,7 @@ public abstract class Dialect {
     final Sql windowNext;
     final Sql windowNextLive;
     final Sql count;
+    final Sql unpinnedCounters;
     final Sql countLive;
     final Sql sessions;
     final Sql sessionsLive;
@@ -87,11 +88,12 @@ public abstract class Dialect {
         allSeqs = Sql.of("SELECT seq FROM " + m + " WHERE " + KEY);
         deleteMessages = Sql.of("DELETE FROM " + m + " WHERE " + KEY);
         deleteSession = Sql.of("DELETE FROM " + s + " WHERE " + KEY);
-        windowFirst = Sql.of(windowFirst("", firstPageLimit()));
-        windowFirstLive = Sql.of(windowFirst(" AND ts >= {cutoff}", firstPageLimit()));
+        windowFirst = Sql.of(windowFirst(""));
+        windowFirstLive = Sql.of(windowFirst(" AND ts >= {cutoff}"));
         windowNext = Sql.of(windowNext(""));
         windowNextLive = Sql.of(windowNext(" AND ts >= {cutoff}"));
         count = Sql.of("SELECT pinned_count + unpinned_count FROM " + s + " WHERE " + KEY);
+        unpinnedCounters = Sql.of("SELECT unpinned_count, unpinned_tokens FROM " + s + " WHERE " + KEY);
         countLive = Sql.of("SELECT pinned_count + unpinned_count - (SELECT count(*) FROM " + m + " WHERE " + KEY
                 + " AND NOT pinned AND ts < {cutoff}) FROM " + s + " WHERE " + KEY);
         sessions = Sql.of("SELECT session_id, scope FROM " + s
@@ -102,31 +104,46 @@ public abstract class Dialect {
     }
 
     /**
-     * The first page of a window in one statement: the pinned messages (chronological), then the newest unpinned
-     * ones (newest first), each row with the page's row limit.
-     *
-     * @param limit SQL for the page's row limit, from the parameters {@code {limit}} (the default page size) and
-     *     {@code {budget}} (the window's token budget)
+     * The first page of a window in one statement: the pinned messages ({@code part} 0) and the newest unpinned ones
+     * ({@code part} 1), each row with the page's row limit. The rows come in no particular order (the caller sorts
+     * each part), which spares the database a sort. The limit is estimated in the statement (see
+     * {@link #firstPageLimit()}) or, where the dialect does not, given as the parameter {@code {limit}}.
      */
-    private String windowFirst(String live, String limit) {
-        return "WITH l AS (SELECT CAST(" + limit + " AS INTEGER) AS lim) SELECT part, " + ROW + ", lim FROM"
-                + " ((SELECT 0 AS part, " + ROW + " FROM " + m + " WHERE " + KEY
-                + " AND pinned) UNION ALL (SELECT 1 AS part, " + ROW + " FROM " + m + " WHERE " + KEY
-                + " AND NOT pinned" + live + " ORDER BY seq DESC LIMIT (SELECT lim FROM l))) w CROSS JOIN l"
-                + " ORDER BY part, CASE WHEN part = 0 THEN seq ELSE -seq END";
+    private String windowFirst(String live) {
+        String pinned = "(SELECT 0 AS part, " + ROW + " FROM " + m + " WHERE " + KEY + " AND pinned)";
+        String unpinned = "(SELECT 1 AS part, " + ROW + " FROM " + m + " WHERE " + KEY + " AND NOT pinned" + live
+                + " ORDER BY seq DESC LIMIT ";
+        if (!estimatesWindowPageInSql()) {
+            return "SELECT part, " + ROW + ", CAST({limit} AS INTEGER) AS lim FROM (" + pinned + " UNION ALL "
+                    + unpinned + "{limit})) w";
+        }
+        return "WITH l AS (SELECT CAST(" + firstPageLimit() + " AS INTEGER) AS lim) SELECT part, " + ROW
+                + ", lim FROM (" + pinned + " UNION ALL " + unpinned + "(SELECT lim FROM l))) w CROSS JOIN l";
     }
 
     /**
-     * SQL for the row limit of a window's first page; by default the fixed {@code {limit}}. A dialect may estimate it
-     * from the session's counters, so that one statement usually reads the whole window.
+     * SQL for the row limit of a window's first page: as many rows as the budget is likely to take, from the
+     * session's counters: all unpinned messages when their tokens fit, else the budget's share of them at the average
+     * token count, plus a tenth and 16 rows; at least 16, at most {@link #maxWindowPage()}. A window then usually
+     * costs one statement; when the estimate falls short, the walk reads further pages.
      */
-    protected String firstPageLimit() {
-        return "{limit}";
+    private String firstPageLimit() {
+        return "GREATEST(16, LEAST(" + maxWindowPage() + ", COALESCE((SELECT CASE WHEN unpinned_tokens <= {budget}"
+                + " THEN unpinned_count + 1 ELSE CAST(CAST(unpinned_count AS DOUBLE PRECISION) * {budget}"
+                + " / GREATEST(unpinned_tokens, 1) * 1.1 + 16 AS BIGINT) END FROM " + s + " WHERE " + KEY
+                + "), {limit})))";
     }
 
+    /**
+     * Whether the first window page's row limit is estimated inside its statement (a {@code LIMIT} with a subquery);
+     * otherwise the backend reads the session's counters first and passes the limit as a parameter. (H2 may reuse the
+     * value of such a {@code LIMIT} across executions of a cached statement.)
+     */
+    protected abstract boolean estimatesWindowPageInSql();
+
     /** The most rows a window reads in one statement. */
-    public int maxWindowPage() {
-        return 4096;
+    public final int maxWindowPage() {
+        return 65536;
     }
 
     private String windowNext(String live) {

@@ -106,6 +106,11 @@ public final class H2Dialect extends Dialect {
     }
 
     @Override
+    protected boolean estimatesWindowPageInSql() {
+        return false;
+    }
+
+    @Override
     public boolean filtersMetadataInSql() {
         return false;
     }

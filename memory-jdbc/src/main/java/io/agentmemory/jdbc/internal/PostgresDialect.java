@@ -101,25 +101,6 @@ public final class PostgresDialect extends Dialect {
         return "PostgreSQL";
     }
 
-    /**
-     * The first window page holds as many rows as the budget is likely to take, from the session's counters: all
-     * unpinned messages when their tokens fit, else the budget's share of them at the average token count, plus a
-     * quarter and 16 rows; at least {@code {limit}}, at most {@link #maxWindowPage()}. A window then usually costs one
-     * statement; when the estimate falls short, the walk reads further pages.
-     */
-    @Override
-    protected String firstPageLimit() {
-        return "GREATEST(16, LEAST(" + maxWindowPage() + ", COALESCE((SELECT CASE WHEN unpinned_tokens <= {budget}"
-                + " THEN unpinned_count + 1 ELSE CAST(CAST(unpinned_count AS double precision) * {budget}"
-                + " / GREATEST(unpinned_tokens, 1) * 1.25 + 16 AS bigint) END FROM " + s + " WHERE " + KEY
-                + "), {limit})))";
-    }
-
-    @Override
-    public int maxWindowPage() {
-        return 65536;
-    }
-
     @Override
     public void check(Connection connection) throws SQLException {
         int major = connection.getMetaData().getDatabaseMajorVersion();
@@ -201,6 +182,11 @@ public final class PostgresDialect extends Dialect {
         } catch (SQLException rollback) {
             failure.addSuppressed(rollback);
         }
+    }
+
+    @Override
+    protected boolean estimatesWindowPageInSql() {
+        return true;
     }
 
     @Override
