@@ -135,6 +135,12 @@ public final class MessageJson {
      */
     public static Message fromJson(String json) {
         Objects.requireNonNull(json, "json");
+        Message canonical = CanonicalReader.read(json, MessageJson::metadataObject);
+        return canonical != null ? canonical : strict(json);
+    }
+
+    /** {@link #fromJson(String)} without the fast path for canonical text: the reference it is tested against. */
+    static Message strict(String json) {
         JsonNode root;
         try {
             root = MAPPER.readTree(json);
@@ -152,9 +158,17 @@ public final class MessageJson {
      */
     public static Message fromJsonBytes(byte[] json) {
         Objects.requireNonNull(json, "json");
-        String text;
+        String text = new String(json, StandardCharsets.UTF_8);
+        if (text.indexOf('\uFFFD') >= 0) {
+            // A replacement character: malformed input replaced, or one spelled in the text. Decode strictly to tell.
+            text = strictUtf8(json);
+        }
+        return fromJson(text);
+    }
+
+    private static String strictUtf8(byte[] json) {
         try {
-            text = StandardCharsets.UTF_8
+            return StandardCharsets.UTF_8
                     .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
@@ -163,7 +177,6 @@ public final class MessageJson {
         } catch (CharacterCodingException e) {
             throw new IntegrityException("stored message is not valid UTF-8 (" + json.length + " bytes)");
         }
-        return fromJson(text);
     }
 
     // ---- writing
@@ -318,6 +331,22 @@ public final class MessageJson {
         if (!meta.isObject()) {
             throw new IntegrityException(
                     "stored message field \"meta\" is a JSON " + meta.getNodeType() + ", not an object");
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> map = (Map<String, Object>) javaValue(meta);
+        return map;
+    }
+
+    /** The metadata in the text of one JSON object (for {@link CanonicalReader}); throws if it is not one. */
+    static Map<String, Object> metadataObject(String object) {
+        JsonNode meta;
+        try {
+            meta = MAPPER.readTree(object);
+        } catch (JsonProcessingException e) {
+            throw malformed(e);
+        }
+        if (meta == null || !meta.isObject()) {
+            throw new IntegrityException("stored message field \"meta\" is not an object");
         }
         @SuppressWarnings("unchecked")
         Map<String, Object> map = (Map<String, Object>) javaValue(meta);
