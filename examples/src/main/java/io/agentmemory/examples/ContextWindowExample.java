@@ -4,7 +4,6 @@ import io.agentmemory.Memory;
 import io.agentmemory.MemoryStore;
 import io.agentmemory.Message;
 import io.agentmemory.ToolCall;
-import io.agentmemory.core.inmemory.InMemoryMemory;
 import io.agentmemory.core.tokens.TokenCounters;
 import java.util.List;
 
@@ -16,11 +15,16 @@ public final class ContextWindowExample {
     private ContextWindowExample() {}
 
     public static void main(String[] args) {
+        run(ExampleMemory.fromSystem(args));
+    }
+
+    /** Runs the example on {@code memories}. */
+    static void run(ExampleMemory memories) {
         Out.title("Context window (pinned system prompt, tool calls kept whole)");
-        try (Memory memory = InMemoryMemory.builder()
-                .tokenCounter(TokenCounters.cl100kBase())
-                .build()) {
+        try (Memory memory =
+                memories.builder().tokenCounter(TokenCounters.cl100kBase()).build()) {
             MemoryStore store = memory.session("acme", "weather");
+            store.clear(); // the store outlives the program: start empty, so that every run prints the same
             store.add(Message.system("You are a weather assistant."));
             store.add(Message.user("Hi! I live in Oslo."));
             store.add(Message.assistant("Hello! How can I help?"));

@@ -6,7 +6,6 @@ import io.agentmemory.MemoryStore;
 import io.agentmemory.Message;
 import io.agentmemory.RemovalCause;
 import io.agentmemory.Retention;
-import io.agentmemory.core.inmemory.InMemoryMemory;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,6 +18,11 @@ public final class OverflowExample {
     private OverflowExample() {}
 
     public static void main(String[] args) {
+        run(ExampleMemory.fromSystem(args));
+    }
+
+    /** Runs the example on {@code memories}. */
+    static void run(ExampleMemory memories) {
         Out.title("Overflow handler (max 10, keep the newest 80%)");
         List<Message> archive = new ArrayList<>();
         EvictionListener overflowHandler = (key, removed, cause) -> {
@@ -29,11 +33,12 @@ public final class OverflowExample {
                         + removed.get(removed.size() - 1).sequence());
             }
         };
-        try (Memory memory = InMemoryMemory.builder()
+        try (Memory memory = memories.builder()
                 .retention(Retention.builder().overflow(10, 0.8).build())
                 .evictionListener(overflowHandler)
                 .build()) {
             MemoryStore store = memory.session("acme", "busy-chat");
+            store.clear(); // the store outlives the program: start empty, so that every run prints the same
             for (int i = 1; i <= 23; i++) {
                 store.add(Message.user("Message " + i));
             }

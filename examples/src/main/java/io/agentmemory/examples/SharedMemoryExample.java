@@ -4,17 +4,22 @@ import io.agentmemory.HistoryQuery;
 import io.agentmemory.Memory;
 import io.agentmemory.MemoryStore;
 import io.agentmemory.Retention;
-import io.agentmemory.core.inmemory.InMemoryMemory;
 
 /** The spec's shared memory: two agents handed one store see one conversation. */
 public final class SharedMemoryExample {
     private SharedMemoryExample() {}
 
     public static void main(String[] args) {
+        run(ExampleMemory.fromSystem(args));
+    }
+
+    /** Runs the example on {@code memories}. */
+    static void run(ExampleMemory memories) {
         Out.title("Shared memory between two agents");
         try (Memory memory =
-                InMemoryMemory.builder().retention(Retention.maxMessages(200)).build()) {
+                memories.builder().retention(Retention.maxMessages(200)).build()) {
             MemoryStore shared = memory.session("acme", "report-q3");
+            shared.clear(); // the store outlives the program: start empty, so that every run prints the same
             ScriptedAgent analyst = new ScriptedAgent("Analyst", shared, "You analyse data.", 4000);
             ScriptedAgent writer = new ScriptedAgent("Writer", shared, "You write reports.", 4000);
             ConversationExample.ask(analyst, "remember revenue grew 12% in Q3");

@@ -5,7 +5,6 @@ import io.agentmemory.Memory;
 import io.agentmemory.MemoryStore;
 import io.agentmemory.Message;
 import io.agentmemory.Retention;
-import io.agentmemory.core.inmemory.InMemoryMemory;
 
 /**
  * The spec's sliding-window memory, two ways: a retention of the newest 10 messages (older ones are removed), or a
@@ -15,10 +14,16 @@ public final class SlidingWindowExample {
     private SlidingWindowExample() {}
 
     public static void main(String[] args) {
+        run(ExampleMemory.fromSystem(args));
+    }
+
+    /** Runs the example on {@code memories}. */
+    static void run(ExampleMemory memories) {
         Out.title("Sliding-window memory (window of 10)");
         try (Memory memory =
-                InMemoryMemory.builder().retention(Retention.maxMessages(10)).build()) {
-            MemoryStore store = memory.session("acme", "ticker");
+                memories.builder().retention(Retention.maxMessages(10)).build()) {
+            MemoryStore store = memory.session("acme", "ticker-retained");
+            store.clear(); // the store outlives the program: start empty, so that every run prints the same
             for (int i = 0; i < 25; i++) {
                 store.add(Message.user("Message " + i));
             }
@@ -26,8 +31,9 @@ public final class SlidingWindowExample {
                     + store.history().get(0).content() + "', newest '"
                     + store.history().get(9).content() + "'");
         }
-        try (Memory memory = InMemoryMemory.builder().build()) {
-            MemoryStore store = memory.session("acme", "ticker");
+        try (Memory memory = memories.builder().build()) {
+            MemoryStore store = memory.session("acme", "ticker-full"); // not the session above: that one keeps 10
+            store.clear(); // the store outlives the program: start empty, so that every run prints the same
             for (int i = 0; i < 25; i++) {
                 store.add(Message.user("Message " + i));
             }

@@ -3,8 +3,8 @@ package io.agentmemory.examples;
 import io.agentmemory.Memory;
 import io.agentmemory.MemoryStore;
 import io.agentmemory.Message;
+import io.agentmemory.RemovalCause;
 import io.agentmemory.Retention;
-import io.agentmemory.core.inmemory.InMemoryMemory;
 import io.agentmemory.core.tokens.TokenCounters;
 
 /**
@@ -15,14 +15,23 @@ public final class TokenLimitedExample {
     private TokenLimitedExample() {}
 
     public static void main(String[] args) {
+        run(ExampleMemory.fromSystem(args));
+    }
+
+    /** Runs the example on {@code memories}. */
+    static void run(ExampleMemory memories) {
         Out.title("Token-limited memory (max 60 tokens, cl100k_base)");
-        try (Memory memory = InMemoryMemory.builder()
+        try (Memory memory = memories.builder()
                 .tokenCounter(TokenCounters.cl100kBase())
                 .retention(Retention.maxTokens(60))
-                .evictionListener(
-                        (key, removed, cause) -> Out.line("  evicted " + removed.size() + " message(s) for " + cause))
+                .evictionListener((key, removed, cause) -> {
+                    if (cause != RemovalCause.CLEARED) { // the reset below is not an eviction to show
+                        Out.line("  evicted " + removed.size() + " message(s) for " + cause);
+                    }
+                })
                 .build()) {
             MemoryStore store = memory.session("acme", "long-chat");
+            store.clear(); // the store outlives the program: start empty, so that every run prints the same
             String[] lines = {
                 "Let us plan the trip to Lisbon.",
                 "Flights leave Tuesday at 9 and arrive at noon.",

@@ -6,6 +6,8 @@ import io.agentmemory.MemoryStore;
 import io.agentmemory.Message;
 import io.agentmemory.SessionKey;
 import io.agentmemory.core.config.Memories;
+import io.agentmemory.jdbc.JdbcMemory;
+import io.agentmemory.jdbc.JdbcSettings;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -13,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -30,50 +33,72 @@ import java.util.regex.Pattern;
  * java -Dmemory.jdbc.url=jdbc:postgresql://localhost:5432/app -Dmemory.jdbc.user=app ... PersistentConversationExample
  * MEMORY_JDBC_URL=jdbc:postgresql://localhost:5432/app MEMORY_JDBC_USER=app MEMORY_JDBC_PASSWORD=... java ...
  * </pre>
+ *
+ * <p>{@link #settings} are also the settings of every pattern example and of the demo ({@code Demo}), which runs this
+ * conversation first.
  */
 public final class PersistentConversationExample {
     /** The conversation this example keeps. */
-    static final SessionKey CHAT = SessionKey.of("acme", "alice-chat");
+    public static final SessionKey CHAT = SessionKey.of("acme", "alice-chat");
+
+    /** The directory of the H2 file database when none is given, under the working directory. */
+    public static final String DIRECTORY = "memory-data";
 
     private static final Pattern NAME = Pattern.compile("(?i)\\bmy name is (\\p{L}+)");
     private static final int CONTEXT_TOKENS = 4000;
+    private static final String MAX_MESSAGES = "200";
+    private static final String URL = "memory." + JdbcMemory.NAME + "." + JdbcSettings.URL;
 
     private PersistentConversationExample() {}
 
     public static void main(String[] args) {
-        Path directory = Path.of(args.length > 0 ? args[0] : "memory-data").toAbsolutePath();
         run(
-                settings(directory, System.getProperties()),
+                settings(directory(args), System.getProperties(), System.getenv()),
                 System.getenv(),
                 new PrintStream(System.out, true, StandardCharsets.UTF_8));
     }
 
+    /** The directory of the H2 file database: the first argument if there is one, else {@link #DIRECTORY}; absolute. */
+    public static Path directory(String... args) {
+        return Path.of(args.length > 0 ? args[0] : DIRECTORY).toAbsolutePath();
+    }
+
     /**
-     * The settings: an H2 file database under {@code directory}, the jdbc backend, a retention of 200 messages; any
-     * {@code memory.*} system property replaces or adds one.
+     * The settings: the jdbc backend on an H2 file database under {@code directory}; any {@code memory.*} entry of
+     * {@code overrides} (the system properties) replaces or adds one. The H2 URL is left out when {@code overrides}
+     * or {@code environment} select another backend ({@code memory.backend=memory}, {@code MEMORY_BACKEND=redis}), as a
+     * setting of a backend that is not selected fails the start.
+     *
+     * @param environment the variables the memory will be built with; here only {@code MEMORY_BACKEND} is read
      */
-    static Map<String, String> settings(Path directory, java.util.Properties overrides) {
+    public static Map<String, String> settings(Path directory, Properties overrides, Map<String, String> environment) {
         Map<String, String> settings = new LinkedHashMap<>();
-        settings.put("memory.backend", "jdbc");
-        settings.put("memory.jdbc.url", "jdbc:h2:file:" + directory.resolve("agentmemory"));
-        settings.put("memory.retention.max-messages", "200");
+        settings.put(Memories.BACKEND, JdbcMemory.NAME);
         for (String name : overrides.stringPropertyNames()) {
             if (name.startsWith("memory.")) {
                 settings.put(name, overrides.getProperty(name));
             }
         }
+        String backend = environment.getOrDefault("MEMORY_BACKEND", settings.get(Memories.BACKEND));
+        if (backend.strip().equals(JdbcMemory.NAME)) {
+            settings.putIfAbsent(URL, "jdbc:h2:file:" + directory.resolve("agentmemory"));
+        }
         return settings;
     }
 
     /**
-     * One run of the conversation.
+     * One run of the conversation, with a retention of 200 messages unless the settings or the environment give
+     * another. It never clears the session: what earlier runs stored is what this run remembers.
      *
      * @param environment variables that override settings ({@code MEMORY_JDBC_URL}...)
      * @return the name the agent remembered, if it was asked
      */
-    static Optional<String> run(Map<String, String> settings, Map<String, String> environment, PrintStream out) {
-        try (Memory memory =
-                Memories.builder().config(settings).environment(environment).build()) {
+    public static Optional<String> run(Map<String, String> settings, Map<String, String> environment, PrintStream out) {
+        try (Memory memory = Memories.builder()
+                .set(Memories.MAX_MESSAGES, MAX_MESSAGES) // a default: the settings and the environment may replace it
+                .config(settings)
+                .environment(environment)
+                .build()) {
             out.println("memory: " + memory);
             MemoryStore chat = memory.session(CHAT);
             int run = 1

@@ -20,7 +20,7 @@ class PersistentConversationExampleTest {
 
     @Test
     void theSecondRunRemembersTheFirst() throws Exception {
-        Map<String, String> settings = PersistentConversationExample.settings(directory, new Properties());
+        Map<String, String> settings = PersistentConversationExample.settings(directory, new Properties(), Map.of());
         String first = run(settings);
         assertThat(first).contains("== run 1", "Nice to meet you, Alice.");
         assertThat(Files.list(directory))
@@ -41,9 +41,23 @@ class PersistentConversationExampleTest {
         Properties overrides = new Properties();
         overrides.setProperty("memory.jdbc.url", "jdbc:h2:file:" + directory.resolve("elsewhere"));
         overrides.setProperty("unrelated.property", "ignored");
-        Map<String, String> settings = PersistentConversationExample.settings(directory, overrides);
+        Map<String, String> settings = PersistentConversationExample.settings(directory, overrides, Map.of());
         assertThat(settings).containsEntry("memory.jdbc.url", "jdbc:h2:file:" + directory.resolve("elsewhere"));
         assertThat(settings).doesNotContainKey("unrelated.property");
+    }
+
+    @Test
+    void anotherBackendSelectedByPropertyOrEnvironmentGetsNoH2Url() {
+        Properties inMemory = new Properties();
+        inMemory.setProperty("memory.backend", "memory");
+        assertThat(PersistentConversationExample.settings(directory, inMemory, Map.of()))
+                .containsExactly(Map.entry("memory.backend", "memory"));
+        assertThat(PersistentConversationExample.settings(
+                        directory, new Properties(), Map.of("MEMORY_BACKEND", "memory")))
+                .doesNotContainKey("memory.jdbc.url");
+        assertThat(run(PersistentConversationExample.settings(directory, inMemory, Map.of())))
+                .contains("InMemoryMemory", "== run 1");
+        assertThat(directory).isEmptyDirectory();
     }
 
     private static String run(Map<String, String> settings) {
