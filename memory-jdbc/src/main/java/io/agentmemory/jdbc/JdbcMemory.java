@@ -63,10 +63,11 @@ public final class JdbcMemory implements Memory {
             HikariDataSource ownedPool,
             Dialect dialect,
             MemoryContext context,
+            int windowCache,
             boolean persistent,
             String description) {
         this.ownedPool = ownedPool;
-        this.backend = new Backend(dataSource, dialect, context, () -> closed);
+        this.backend = new Backend(dataSource, dialect, context, () -> closed, windowCache);
         EnumSet<Capability> caps = EnumSet.allOf(Capability.class);
         if (!persistent) {
             caps.remove(Capability.PERSISTENT);
@@ -100,6 +101,7 @@ public final class JdbcMemory implements Memory {
                     pool,
                     dialect,
                     context,
+                    settings.windowCache(),
                     !dialect.isTransient(url),
                     "JdbcMemory[" + dialect.name() + " " + JdbcSettings.redact(url) + ", tables " + tables.describe()
                             + ", retention " + context.retention() + "]");
@@ -111,7 +113,7 @@ public final class JdbcMemory implements Memory {
 
     /**
      * Uses {@code dataSource}, which the caller owns and closes; the database is recognized from its metadata. Of
-     * {@code settings} only the schema, table prefix and migrate switch apply.
+     * {@code settings} only the schema, table prefix, migrate switch and window cache apply.
      *
      * @throws ConfigurationException if the database is not supported, or the schema is not up to date and may not
      *     be migrated
@@ -136,6 +138,7 @@ public final class JdbcMemory implements Memory {
                 null,
                 dialect,
                 context,
+                settings.windowCache(),
                 !dialect.isTransient(url),
                 "JdbcMemory[" + dialect.name() + " " + JdbcSettings.redact(url) + ", tables " + tables.describe()
                         + ", retention " + context.retention() + "]");

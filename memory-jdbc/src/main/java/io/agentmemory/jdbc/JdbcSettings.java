@@ -28,6 +28,9 @@ import java.util.regex.Pattern;
  *   <tr><td>table-prefix</td><td>the prefix of every table and index name</td><td>agentmemory_</td></tr>
  *   <tr><td>migrate</td><td>whether to apply missing schema migrations at start; when false, a schema that is not
  *       up to date fails at start</td><td>true</td></tr>
+ *   <tr><td>window-cache</td><td>how many decoded messages this memory keeps for its context windows, across
+ *       sessions (0: none). A window then reads only the sequence numbers and token counts of messages it holds,
+ *       not their text; see the module's README</td><td>10000</td></tr>
  * </table>
  *
  * <p>{@code schema} and {@code table-prefix} are identifiers of lower-case ASCII letters, digits and {@code _}, not
@@ -44,16 +47,19 @@ public final class JdbcSettings {
     public static final String SCHEMA = "schema";
     public static final String TABLE_PREFIX = "table-prefix";
     public static final String MIGRATE = "migrate";
+    public static final String WINDOW_CACHE = "window-cache";
 
     /** Every key, relative to {@code memory.jdbc.}. */
     public static final Set<String> KEYS =
-            Set.of(URL, USER, PASSWORD, POOL_SIZE, CONNECTION_TIMEOUT, SCHEMA, TABLE_PREFIX, MIGRATE);
+            Set.of(URL, USER, PASSWORD, POOL_SIZE, CONNECTION_TIMEOUT, SCHEMA, TABLE_PREFIX, MIGRATE, WINDOW_CACHE);
 
     /** The keys whose values are never logged or shown. */
     public static final Set<String> SECRET_KEYS = Set.of(PASSWORD, URL);
 
     public static final String DEFAULT_TABLE_PREFIX = "agentmemory_";
     public static final int DEFAULT_POOL_SIZE = 10;
+    public static final int DEFAULT_WINDOW_CACHE = 10_000;
+    public static final int MAX_WINDOW_CACHE = 10_000_000;
     public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(5);
 
     private static final String KEY_PREFIX = "memory.jdbc.";
@@ -69,6 +75,7 @@ public final class JdbcSettings {
     private final String schema;
     private final String tablePrefix;
     private final boolean migrate;
+    private final int windowCache;
 
     private JdbcSettings(Builder b) {
         this.url = b.url == null || b.url.isBlank() ? null : b.url.strip();
@@ -95,6 +102,11 @@ public final class JdbcSettings {
         }
         this.tablePrefix = b.tablePrefix;
         this.migrate = b.migrate;
+        if (b.windowCache < 0 || b.windowCache > MAX_WINDOW_CACHE) {
+            throw new ConfigurationException(KEY_PREFIX + WINDOW_CACHE + " is " + b.windowCache + "; it must be 0 to "
+                    + MAX_WINDOW_CACHE + " messages");
+        }
+        this.windowCache = b.windowCache;
     }
 
     /** Shows a rejected identifier when it is short and printable; identifiers are not secrets. */
@@ -129,6 +141,7 @@ public final class JdbcSettings {
         value(config, SCHEMA).ifPresent(b::schema);
         Optional.ofNullable(config.get(TABLE_PREFIX)).map(String::strip).ifPresent(b::tablePrefix);
         value(config, MIGRATE).ifPresent(v -> b.migrate(bool(MIGRATE, v)));
+        value(config, WINDOW_CACHE).ifPresent(v -> b.windowCache(integer(WINDOW_CACHE, v)));
         return b.build();
     }
 
@@ -205,6 +218,11 @@ public final class JdbcSettings {
         return migrate;
     }
 
+    /** How many decoded messages the memory keeps for context windows; 0 for none. */
+    public int windowCache() {
+        return windowCache;
+    }
+
     /**
      * {@code url} without what may hold credentials: no user information, parameters ({@code ?...}) or settings
      * ({@code ;...}). For logs and error messages.
@@ -240,12 +258,14 @@ public final class JdbcSettings {
                 && connectionTimeout.equals(s.connectionTimeout)
                 && Objects.equals(schema, s.schema)
                 && tablePrefix.equals(s.tablePrefix)
-                && migrate == s.migrate;
+                && migrate == s.migrate
+                && windowCache == s.windowCache;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(url, user, password, poolSize, connectionTimeout, schema, tablePrefix, migrate);
+        return Objects.hash(
+                url, user, password, poolSize, connectionTimeout, schema, tablePrefix, migrate, windowCache);
     }
 
     /** The settings with the URL redacted and the password masked. */
@@ -254,7 +274,7 @@ public final class JdbcSettings {
         return "JdbcSettings[url=" + redact(url) + ", user=" + user + ", password="
                 + (password == null ? "none" : "****")
                 + ", poolSize=" + poolSize + ", connectionTimeout=" + connectionTimeout + ", schema=" + schema
-                + ", tablePrefix=" + tablePrefix + ", migrate=" + migrate + "]";
+                + ", tablePrefix=" + tablePrefix + ", migrate=" + migrate + ", windowCache=" + windowCache + "]";
     }
 
     /** Builds {@link JdbcSettings}; {@link #build()} validates. Not thread-safe. */
@@ -267,6 +287,7 @@ public final class JdbcSettings {
         private String schema;
         private String tablePrefix = DEFAULT_TABLE_PREFIX;
         private boolean migrate = true;
+        private int windowCache = DEFAULT_WINDOW_CACHE;
 
         private Builder() {}
 
@@ -308,6 +329,12 @@ public final class JdbcSettings {
 
         public Builder migrate(boolean migrate) {
             this.migrate = migrate;
+            return this;
+        }
+
+        /** How many decoded messages the memory keeps for context windows, 0 to 10,000,000; 0 for none. */
+        public Builder windowCache(int messages) {
+            this.windowCache = messages;
             return this;
         }
 

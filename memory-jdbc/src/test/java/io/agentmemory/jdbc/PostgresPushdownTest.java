@@ -191,7 +191,45 @@ class PostgresPushdownTest {
                 .isNotEmpty()
                 .allSatisfy(sql -> assertThat(sql)
                         .matches("(?s).*(WHERE tenant = \\? AND session_id = \\? AND scope = \\?"
+                                + "|tenant IS NOT DISTINCT FROM \\? AND session_id IS NOT DISTINCT FROM \\?"
+                                + " AND scope IS NOT DISTINCT FROM \\?"
                                 + "|\\(tenant, session_id, scope, [^)]*\\) VALUES \\(\\?, \\?, \\?,).*"));
+    }
+
+    /**
+     * The id lookups of appends have no condition but the id that an index can serve, so that no plan, generic or
+     * custom, walks the session's primary key and filters by id (a cost growing with the session).
+     */
+    @Test
+    void appendsFindIdsThroughTheIdIndexOnly() throws Exception {
+        MemoryStore store = memory.session(LONG);
+        log.clear();
+        store.add(Message.user("one more"));
+        store.addAll(messages(3, "batch"));
+        List<String> plans = new ArrayList<>();
+        try (Connection c = database.connect()) {
+            c.setAutoCommit(false);
+            for (StatementLog.Execution e : log.executions()) {
+                if (!e.sql().contains("message_id = ")) {
+                    continue;
+                }
+                StringBuilder plan = new StringBuilder();
+                try (PreparedStatement ps = e.replay(c, "EXPLAIN ");
+                        ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        plan.append(rs.getString(1)).append('\n');
+                    }
+                }
+                plans.add(plan.toString());
+            }
+            c.rollback();
+        }
+        assertThat(plans)
+                .hasSize(2)
+                .allSatisfy(plan -> assertThat(plan)
+                        .contains("agentmemory_messages_id")
+                        .doesNotContain("messages_pkey on agentmemory_messages\n")
+                        .doesNotContain("Filter: (message_id"));
     }
 
     @Test

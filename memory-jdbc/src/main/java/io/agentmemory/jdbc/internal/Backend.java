@@ -63,8 +63,12 @@ public final class Backend {
     private final Retention retention;
     private final boolean reporting;
     private final BooleanSupplier closed;
+    private final WindowCache windowCache;
 
-    public Backend(DataSource dataSource, Dialect dialect, MemoryContext context, BooleanSupplier closed) {
+    /** @param windowCache how many decoded messages to keep for context windows, across sessions; 0 for none */
+    public Backend(
+            DataSource dataSource, Dialect dialect, MemoryContext context, BooleanSupplier closed, int windowCache) {
+        this.windowCache = new WindowCache(windowCache);
         this.dataSource = dataSource;
         this.dialect = dialect;
         this.context = context;
@@ -107,6 +111,7 @@ public final class Backend {
         Message m = p.message();
         Sql.Params params = keyParams(key)
                 .set("id", m.id())
+                .set("ids", m.id())
                 .set("role", m.role())
                 .instant("ts", m.timestamp())
                 .set("tokens", p.count().tokens())
@@ -130,7 +135,7 @@ public final class Backend {
         Message m = p.message();
         boolean oldest = retention.maxAge().isPresent();
         Sql sql = dialect.singleAppend().orElseThrow().statement(m.isToolResult(), oldest);
-        Sql.Params params = messageParams(c, key, p).set("pinned", m.isPinned());
+        Sql.Params params = messageParams(c, key, p).set("pinned", m.isPinned()).set("epoch", WindowCache.newEpoch());
         long seq;
         boolean pinned;
         long unpinnedCount;
@@ -295,6 +300,7 @@ public final class Backend {
 
     /** Deletes a session, reporting its messages as {@link RemovalCause#CLEARED}; whether it held any. */
     public boolean delete(SessionKey key) {
+        windowCache.remove(key);
         return run("delete", key, true, c -> {
             Sql.Params keyParams = keyParams(key);
             try (PreparedStatement ps = dialect.lockSessionForDelete.prepare(c, keyParams);
@@ -429,39 +435,112 @@ public final class Backend {
     public List<Message> contextWindow(SessionKey key, int maxTokens) {
         Instant cutoff = expiryCutoff();
         return run("read the context window of", key, false, c -> {
-            Sql.Params keyParams = keyParams(key);
-            if (cutoff != null) {
-                keyParams.instant("cutoff", cutoff);
-            }
-            List<Dialect.RawRow> pinnedRows = new ArrayList<>();
-            List<Dialect.RawRow> page = new ArrayList<>();
-            int limit = FIRST_WINDOW_PAGE;
-            try (PreparedStatement ps = (cutoff == null ? dialect.windowFirst : dialect.windowFirstLive)
-                            .prepare(
-                                    c,
-                                    keyParams
-                                            .copy()
-                                            .set("limit", FIRST_WINDOW_PAGE)
-                                            .set("budget", (long) maxTokens));
-                    ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    limit = rs.getInt(6);
-                    (rs.getInt(1) == 0 ? pinnedRows : page).add(raw(rs, 2));
-                }
-            }
-            pinnedRows.sort(Comparator.comparingLong(Dialect.RawRow::seq));
-            page.sort(Comparator.comparingLong(Dialect.RawRow::seq).reversed());
-            List<Message> pinned = new ArrayList<>(pinnedRows.size());
-            for (Dialect.RawRow row : pinnedRows) {
-                pinned.add(decode(key, row));
-            }
-            Walk walk = new Walk(c, key, keyParams, cutoff != null, page, limit);
+            WindowCache.Entry cached = windowCache.enabled() ? windowCache.get(key) : null;
             try {
-                return ContextWindows.select(maxTokens, pinned, walk, page.size() + 1);
-            } catch (UncheckedSql e) {
-                throw e.getCause();
+                return contextWindow(c, key, maxTokens, cutoff, cached);
+            } catch (StaleEntry e) {
+                // The session was deleted and created again since the entry was made: read it all.
+                windowCache.remove(key);
+                return contextWindow(c, key, maxTokens, cutoff, null);
             }
         });
+    }
+
+    private List<Message> contextWindow(
+            Connection c, SessionKey key, int maxTokens, Instant cutoff, WindowCache.Entry cached) throws SQLException {
+        Sql.Params keyParams = keyParams(key);
+        if (cutoff != null) {
+            keyParams.instant("cutoff", cutoff);
+        }
+        List<Dialect.RawRow> pinnedRows = new ArrayList<>();
+        List<Dialect.RawRow> page = new ArrayList<>();
+        int limit = FIRST_WINDOW_PAGE;
+        long epoch = 0;
+        boolean epochKnown = false;
+        boolean bodiesOmitted = false;
+        try (PreparedStatement ps = (cutoff == null ? dialect.windowFirst : dialect.windowFirstLive)
+                        .prepare(
+                                c,
+                                keyParams
+                                        .copy()
+                                        .set("limit", FIRST_WINDOW_PAGE)
+                                        .set("budget", (long) maxTokens)
+                                        .set("known_lo", cached == null ? 1L : cached.lo())
+                                        .set("known_hi", cached == null ? 0L : cached.hi()));
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                limit = rs.getInt(6);
+                epoch = rs.getLong(7);
+                epochKnown = !rs.wasNull();
+                Dialect.RawRow row = raw(rs, 2);
+                bodiesOmitted |= row.body() == null;
+                (rs.getInt(1) == 0 ? pinnedRows : page).add(row);
+            }
+        }
+        if (bodiesOmitted && (cached == null || !epochKnown || epoch != cached.epoch())) {
+            throw new StaleEntry();
+        }
+        pinnedRows.sort(Comparator.comparingLong(Dialect.RawRow::seq));
+        page.sort(Comparator.comparingLong(Dialect.RawRow::seq).reversed());
+        List<Message> pinned = new ArrayList<>(pinnedRows.size());
+        for (Dialect.RawRow row : pinnedRows) {
+            pinned.add(decode(key, row, cached));
+        }
+        Walk walk = new Walk(c, key, keyParams, cutoff != null, page, limit, cached);
+        List<Message> window;
+        try {
+            window = ContextWindows.select(maxTokens, pinned, walk, page.size() + 1);
+        } catch (UncheckedSql e) {
+            throw e.getCause();
+        }
+        if (windowCache.enabled()) {
+            remember(key, epochKnown ? epoch : 0, pinned, walk.taken);
+        }
+        return window;
+    }
+
+    /**
+     * Keeps what a window read: the newest unpinned messages it took, a contiguous run, and the pinned messages, so
+     * that the entry holds every row from the oldest message of the run to the newest row read.
+     */
+    private void remember(SessionKey key, long epoch, List<Message> pinned, List<Message> taken) {
+        if (epoch == 0 || taken.isEmpty()) {
+            windowCache.remove(key);
+            return;
+        }
+        long lo = taken.get(taken.size() - 1).sequence();
+        long hi = taken.get(0).sequence();
+        List<Message> held = new ArrayList<>(pinned.size() + taken.size());
+        for (Message m : pinned) {
+            hi = Math.max(hi, m.sequence());
+            held.add(m);
+        }
+        held.addAll(taken);
+        windowCache.put(key, epoch, lo, hi, held);
+    }
+
+    /** A row sent without its text that the cache entry does not hold: the entry is stale. */
+    private static final class StaleEntry extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        StaleEntry() {
+            super(null, null, false, false);
+        }
+    }
+
+    /** The message of a row: decoded from its text, or, for a row sent without text, the entry's. */
+    private static Message decode(SessionKey key, Dialect.RawRow row, WindowCache.Entry cached) {
+        if (row.body() != null) {
+            return decode(key, row);
+        }
+        Message m = cached == null ? null : cached.messages().get(row.seq());
+        if (m == null
+                || m.tokenCount().isEmpty()
+                || m.tokenCount().get().tokens() != row.tokens()
+                || !m.tokenCount().get().counterId().equals(row.counter())) {
+            throw new StaleEntry();
+        }
+        return m;
     }
 
     /**
@@ -477,8 +556,19 @@ public final class Backend {
         private int next;
         private int pageLimit;
         private boolean more;
+        private final WindowCache.Entry cached;
+        /** The messages handed out, newest first. */
+        final List<Message> taken = new ArrayList<>();
 
-        Walk(Connection c, SessionKey key, Sql.Params keyParams, boolean live, List<Dialect.RawRow> first, int limit) {
+        Walk(
+                Connection c,
+                SessionKey key,
+                Sql.Params keyParams,
+                boolean live,
+                List<Dialect.RawRow> first,
+                int limit,
+                WindowCache.Entry cached) {
+            this.cached = cached;
             this.connection = c;
             this.key = key;
             this.keyParams = keyParams;
@@ -523,7 +613,9 @@ public final class Backend {
             if (!hasNext()) {
                 throw new NoSuchElementException();
             }
-            return decode(key, page.get(next++));
+            Message m = decode(key, page.get(next++), cached);
+            taken.add(m);
+            return m;
         }
     }
 

@@ -23,6 +23,15 @@ public abstract class Dialect {
     /** The condition that selects one session's rows. */
     protected static final String KEY = "tenant = {tenant} AND session_id = {session} AND scope = {scope}";
 
+    /**
+     * The condition that selects a session's message by id ({@code {ids}}): through the unique index that leads
+     * with {@code message_id}, and only through it. The session is compared with {@code IS NOT DISTINCT FROM}, which
+     * no index serves, so that no plan can walk the session's primary key instead and filter by id (a plan whose
+     * cost grows with the session, which a generic plan made from stale statistics picks on PostgreSQL).
+     */
+    protected static final String BY_ID = "message_id = {ids} AND tenant IS NOT DISTINCT FROM {tenant}"
+            + " AND session_id IS NOT DISTINCT FROM {session} AND scope IS NOT DISTINCT FROM {scope}";
+
     /** The columns a stored message is read from. */
     protected static final String ROW = "seq, tokens, token_counter, body";
 
@@ -65,9 +74,9 @@ public abstract class Dialect {
         this.tables = tables;
         this.m = tables.messages();
         this.s = tables.sessions();
-        existing =
-                Sql.of("SELECT message_id, " + ROW + " FROM " + m + " WHERE " + KEY + " AND message_id = ANY({ids})");
-        existingOne = Sql.of("SELECT message_id, " + ROW + " FROM " + m + " WHERE " + KEY + " AND message_id = {ids}");
+        existing = Sql.of("SELECT message_id, " + ROW + " FROM " + m + " WHERE "
+                + BY_ID.replace("message_id = {ids}", "message_id = ANY({ids})"));
+        existingOne = Sql.of("SELECT message_id, " + ROW + " FROM " + m + " WHERE " + BY_ID);
         pinnedCallIds = Sql.of("SELECT call_ids FROM " + m + " WHERE " + KEY + " AND pinned AND call_ids IS NOT NULL");
         insertMessage = Sql.of("INSERT INTO " + m + " (tenant, session_id, scope, seq, message_id, role, ts, tokens,"
                 + " token_counter, pinned, tool_call_id, call_ids, meta, body) VALUES ({tenant}, {session}, {scope},"
@@ -105,7 +114,8 @@ public abstract class Dialect {
 
     /**
      * The first page of a window in one statement: the pinned messages ({@code part} 0) and the newest unpinned ones
-     * ({@code part} 1), each row with the page's row limit. The rows come in no particular order (the caller sorts
+     * ({@code part} 1), each row with the page's row limit and the session's epoch (see {@link WindowCache}); the
+     * body is null for rows with a sequence number from {@code {known_lo}} to {@code {known_hi}}. The rows come in no particular order (the caller sorts
      * each part), which spares the database a sort. The limit is estimated in the statement (see
      * {@link #firstPageLimit()}) or, where the dialect does not, given as the parameter {@code {limit}}.
      */
@@ -113,12 +123,17 @@ public abstract class Dialect {
         String pinned = "(SELECT 0 AS part, " + ROW + " FROM " + m + " WHERE " + KEY + " AND pinned)";
         String unpinned = "(SELECT 1 AS part, " + ROW + " FROM " + m + " WHERE " + KEY + " AND NOT pinned" + live
                 + " ORDER BY seq DESC LIMIT ";
+        // The text of rows in the range the caller holds decoded is not sent; the epoch tells whether it still may.
+        String columns = "part, seq, tokens, token_counter,"
+                + " CASE WHEN seq >= {known_lo} AND seq <= {known_hi} THEN NULL ELSE body END";
+        String epoch = " CROSS JOIN (SELECT MAX(epoch) AS epoch FROM " + s + " WHERE " + KEY + ") e";
         if (!estimatesWindowPageInSql()) {
-            return "SELECT part, " + ROW + ", CAST({limit} AS INTEGER) AS lim FROM (" + pinned + " UNION ALL "
-                    + unpinned + "{limit})) w";
+            return "SELECT " + columns + ", CAST({limit} AS INTEGER) AS lim, e.epoch FROM (" + pinned + " UNION ALL "
+                    + unpinned + "{limit})) w" + epoch;
         }
-        return "WITH l AS (SELECT CAST(" + firstPageLimit() + " AS INTEGER) AS lim) SELECT part, " + ROW
-                + ", lim FROM (" + pinned + " UNION ALL " + unpinned + "(SELECT lim FROM l))) w CROSS JOIN l";
+        return "WITH l AS (SELECT CAST(" + firstPageLimit() + " AS INTEGER) AS lim) SELECT " + columns
+                + ", lim, e.epoch FROM (" + pinned + " UNION ALL " + unpinned + "(SELECT lim FROM l))) w CROSS JOIN l"
+                + epoch;
     }
 
     /**

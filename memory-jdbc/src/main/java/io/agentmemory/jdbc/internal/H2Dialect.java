@@ -36,16 +36,19 @@ public final class H2Dialect extends Dialect {
 
     private final Sql selectSession;
     private final Sql insertSession;
+    private final Sql setEpoch;
     private final Sql rowsBySeq;
     private final Sql deleteBySeq;
     private final Sql updateUnpinned;
 
     H2Dialect(Tables tables) {
         super(tables, "{meta} FORMAT JSON");
-        selectSession = Sql.of("SELECT last_seq, pinned_count, unpinned_count, unpinned_tokens FROM " + s + " WHERE "
-                + KEY + " FOR UPDATE");
-        insertSession = Sql.of("INSERT INTO " + s + " (tenant, session_id, scope, last_seq, pinned_count,"
-                + " unpinned_count, unpinned_tokens) VALUES ({tenant}, {session}, {scope}, 0, 0, 0, 0)");
+        selectSession = Sql.of("SELECT last_seq, pinned_count, unpinned_count, unpinned_tokens, epoch FROM " + s
+                + " WHERE " + KEY + " FOR UPDATE");
+        insertSession = Sql.of(
+                "INSERT INTO " + s + " (tenant, session_id, scope, last_seq, pinned_count,"
+                        + " unpinned_count, unpinned_tokens, epoch) VALUES ({tenant}, {session}, {scope}, 0, 0, 0, 0, {epoch})");
+        setEpoch = Sql.of("UPDATE " + s + " SET epoch = {epoch} WHERE " + KEY);
         rowsBySeq = Sql.of("SELECT " + ROW + " FROM " + m + " WHERE " + KEY + " AND seq = {seq}");
         deleteBySeq = Sql.of("DELETE FROM " + m + " WHERE " + KEY + " AND seq = {seq}");
         updateUnpinned = Sql.of("UPDATE " + s + " SET unpinned_count = {unpinned_count},"
@@ -73,27 +76,39 @@ public final class H2Dialect extends Dialect {
     @Override
     public List<Migration> migrations() {
         String key = "tenant VARCHAR(256) NOT NULL, session_id VARCHAR(256) NOT NULL, scope VARCHAR(256) NOT NULL";
-        return List.of(new Migration(
-                1,
-                "sessions and messages",
-                List.of(
-                        "CREATE TABLE IF NOT EXISTS " + s + " (" + key + ", last_seq BIGINT NOT NULL,"
-                                + " pinned_count BIGINT NOT NULL, unpinned_count BIGINT NOT NULL,"
-                                + " unpinned_tokens BIGINT NOT NULL, PRIMARY KEY (tenant, session_id, scope))",
-                        "CREATE TABLE IF NOT EXISTS " + m + " (" + key + ", seq BIGINT NOT NULL,"
-                                + " message_id VARCHAR(128) NOT NULL, role VARCHAR(64) NOT NULL,"
-                                + " ts TIMESTAMP(6) WITH TIME ZONE NOT NULL, tokens INTEGER NOT NULL,"
-                                + " token_counter VARCHAR(256) NOT NULL, pinned BOOLEAN NOT NULL,"
-                                + " tool_call_id VARCHAR(256), call_ids VARCHAR(256) ARRAY, meta JSON NOT NULL,"
-                                + " body VARCHAR NOT NULL, PRIMARY KEY (tenant, session_id, scope, seq))",
-                        "CREATE UNIQUE INDEX IF NOT EXISTS " + tables.index("messages_message_id") + " ON " + m
-                                + " (tenant, session_id, scope, message_id)",
-                        "CREATE INDEX IF NOT EXISTS " + tables.index("messages_pinned") + " ON " + m
-                                + " (tenant, session_id, scope, pinned, seq)",
-                        "CREATE INDEX IF NOT EXISTS " + tables.index("messages_ts") + " ON " + m
-                                + " (tenant, session_id, scope, ts)",
-                        "CREATE INDEX IF NOT EXISTS " + tables.index("messages_tool_call") + " ON " + m
-                                + " (tenant, session_id, scope, tool_call_id)")));
+        return List.of(
+                new Migration(
+                        1,
+                        "sessions and messages",
+                        List.of(
+                                "CREATE TABLE IF NOT EXISTS " + s + " (" + key + ", last_seq BIGINT NOT NULL,"
+                                        + " pinned_count BIGINT NOT NULL, unpinned_count BIGINT NOT NULL,"
+                                        + " unpinned_tokens BIGINT NOT NULL, PRIMARY KEY (tenant, session_id, scope))",
+                                "CREATE TABLE IF NOT EXISTS " + m + " (" + key + ", seq BIGINT NOT NULL,"
+                                        + " message_id VARCHAR(128) NOT NULL, role VARCHAR(64) NOT NULL,"
+                                        + " ts TIMESTAMP(6) WITH TIME ZONE NOT NULL, tokens INTEGER NOT NULL,"
+                                        + " token_counter VARCHAR(256) NOT NULL, pinned BOOLEAN NOT NULL,"
+                                        + " tool_call_id VARCHAR(256), call_ids VARCHAR(256) ARRAY, meta JSON NOT NULL,"
+                                        + " body VARCHAR NOT NULL, PRIMARY KEY (tenant, session_id, scope, seq))",
+                                "CREATE UNIQUE INDEX IF NOT EXISTS " + tables.index("messages_message_id") + " ON " + m
+                                        + " (tenant, session_id, scope, message_id)",
+                                "CREATE INDEX IF NOT EXISTS " + tables.index("messages_pinned") + " ON " + m
+                                        + " (tenant, session_id, scope, pinned, seq)",
+                                "CREATE INDEX IF NOT EXISTS " + tables.index("messages_ts") + " ON " + m
+                                        + " (tenant, session_id, scope, ts)",
+                                "CREATE INDEX IF NOT EXISTS " + tables.index("messages_tool_call") + " ON " + m
+                                        + " (tenant, session_id, scope, tool_call_id)")),
+                new Migration(
+                        2,
+                        "session epochs, for the window cache",
+                        List.of("ALTER TABLE " + s + " ADD COLUMN IF NOT EXISTS epoch BIGINT")),
+                new Migration(
+                        3,
+                        "message ids indexed first, so that finding one never walks a session",
+                        List.of(
+                                "CREATE UNIQUE INDEX IF NOT EXISTS " + tables.index("messages_id") + " ON " + m
+                                        + " (message_id, tenant, session_id, scope)",
+                                "DROP INDEX IF EXISTS " + tables.qualifiedIndex("messages_message_id"))));
     }
 
     @Override
@@ -135,12 +150,22 @@ public final class H2Dialect extends Dialect {
         try (PreparedStatement ps = selectSession.prepare(connection, key);
                 ResultSet rs = ps.executeQuery()) {
             if (rs.next()) {
-                return new SessionRow(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+                SessionRow row = new SessionRow(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+                rs.getLong(5);
+                if (rs.wasNull()) {
+                    // A session from before schema version 2: give it an epoch, so that its windows may be cached.
+                    try (PreparedStatement update =
+                            setEpoch.prepare(connection, key.copy().set("epoch", WindowCache.newEpoch()))) {
+                        update.executeUpdate();
+                    }
+                }
+                return row;
             }
         }
         // A concurrent first write of the same session makes this fail with a unique-key conflict; the caller runs
         // the transaction again and then finds the row.
-        try (PreparedStatement ps = insertSession.prepare(connection, key)) {
+        try (PreparedStatement ps =
+                insertSession.prepare(connection, key.copy().set("epoch", WindowCache.newEpoch()))) {
             ps.executeUpdate();
         }
         return new SessionRow(0, 0, 0, 0);

@@ -41,8 +41,9 @@ public final class PostgresDialect extends Dialect {
     PostgresDialect(Tables tables) {
         super(tables, "{meta}::jsonb");
         lockSession = Sql.of("INSERT INTO " + s + " AS x (tenant, session_id, scope, last_seq, pinned_count,"
-                + " unpinned_count, unpinned_tokens) VALUES ({tenant}, {session}, {scope}, 0, 0, 0, 0)"
-                + " ON CONFLICT (tenant, session_id, scope) DO UPDATE SET last_seq = x.last_seq"
+                + " unpinned_count, unpinned_tokens, epoch) VALUES ({tenant}, {session}, {scope}, 0, 0, 0, 0, {epoch})"
+                + " ON CONFLICT (tenant, session_id, scope) DO UPDATE SET last_seq = x.last_seq,"
+                + " epoch = COALESCE(x.epoch, EXCLUDED.epoch)"
                 + " RETURNING last_seq, pinned_count, unpinned_count, unpinned_tokens");
         for (int tool = 0; tool < 2; tool++) {
             for (int oldest = 0; oldest < 2; oldest++) {
@@ -68,18 +69,18 @@ public final class PostgresDialect extends Dialect {
         String oldest = oldestTimestamp
                 ? "(SELECT min(ts) FROM " + m + " WHERE " + KEY + " AND NOT pinned)"
                 : "CAST(NULL AS timestamptz)";
-        return "WITH ex AS (SELECT " + ROW + " FROM " + m + " WHERE " + KEY + " AND message_id = {id}),"
+        return "WITH ex AS (SELECT " + ROW + " FROM " + m + " WHERE " + BY_ID + "),"
                 + " p AS (SELECT " + pinned + " AS pinned),"
                 + " x AS (INSERT INTO " + s + " AS y (tenant, session_id, scope, last_seq, pinned_count,"
-                + " unpinned_count, unpinned_tokens) SELECT {tenant}, {session}, {scope}, 1,"
+                + " unpinned_count, unpinned_tokens, epoch) SELECT {tenant}, {session}, {scope}, 1,"
                 + " CASE WHEN p.pinned THEN 1 ELSE 0 END, CASE WHEN p.pinned THEN 0 ELSE 1 END,"
-                + " CASE WHEN p.pinned THEN 0 ELSE CAST({tokens} AS bigint) END FROM p"
+                + " CASE WHEN p.pinned THEN 0 ELSE CAST({tokens} AS bigint) END, CAST({epoch} AS bigint) FROM p"
                 + " WHERE NOT EXISTS (SELECT 1 FROM ex)"
                 + " ON CONFLICT (tenant, session_id, scope) DO UPDATE SET last_seq = y.last_seq + 1,"
                 + " pinned_count = y.pinned_count + EXCLUDED.pinned_count,"
                 + " unpinned_count = y.unpinned_count + EXCLUDED.unpinned_count,"
-                + " unpinned_tokens = y.unpinned_tokens + EXCLUDED.unpinned_tokens"
-                + " RETURNING last_seq, unpinned_count, unpinned_tokens),"
+                + " unpinned_tokens = y.unpinned_tokens + EXCLUDED.unpinned_tokens,"
+                + " epoch = COALESCE(y.epoch, EXCLUDED.epoch) RETURNING last_seq, unpinned_count, unpinned_tokens),"
                 + " i AS (INSERT INTO " + m + " (tenant, session_id, scope, seq, message_id, role, ts, tokens,"
                 + " token_counter, pinned, tool_call_id, call_ids, meta, body) SELECT {tenant}, {session}, {scope},"
                 + " x.last_seq, {id}, {role}, {ts}, {tokens}, {counter}, p.pinned, {tool_call_id},"
@@ -122,30 +123,42 @@ public final class PostgresDialect extends Dialect {
     @Override
     public List<Migration> migrations() {
         String prefix = tables.prefix();
-        return List.of(new Migration(
-                1,
-                "sessions and messages",
-                List.of(
-                        "CREATE TABLE IF NOT EXISTS " + s + " (tenant text NOT NULL, session_id text NOT NULL,"
-                                + " scope text NOT NULL, last_seq bigint NOT NULL, pinned_count bigint NOT NULL,"
-                                + " unpinned_count bigint NOT NULL, unpinned_tokens bigint NOT NULL,"
-                                + " CONSTRAINT \"" + prefix
-                                + "sessions_pkey\" PRIMARY KEY (tenant, session_id, scope))",
-                        "CREATE TABLE IF NOT EXISTS " + m + " (tenant text NOT NULL, session_id text NOT NULL,"
-                                + " scope text NOT NULL, seq bigint NOT NULL, message_id text NOT NULL,"
-                                + " role text NOT NULL, ts timestamptz NOT NULL, tokens integer NOT NULL,"
-                                + " token_counter text NOT NULL, pinned boolean NOT NULL, tool_call_id text,"
-                                + " call_ids text[], meta jsonb NOT NULL, body text NOT NULL,"
-                                + " CONSTRAINT \"" + prefix + "messages_pkey\""
-                                + " PRIMARY KEY (tenant, session_id, scope, seq))",
-                        "CREATE UNIQUE INDEX IF NOT EXISTS " + tables.index("messages_message_id") + " ON " + m
-                                + " (tenant, session_id, scope, message_id)",
-                        "CREATE INDEX IF NOT EXISTS " + tables.index("messages_pinned") + " ON " + m
-                                + " (tenant, session_id, scope, seq) WHERE pinned",
-                        "CREATE INDEX IF NOT EXISTS " + tables.index("messages_ts") + " ON " + m
-                                + " (tenant, session_id, scope, ts) WHERE NOT pinned",
-                        "CREATE INDEX IF NOT EXISTS " + tables.index("messages_tool_call") + " ON " + m
-                                + " (tenant, session_id, scope, tool_call_id) WHERE tool_call_id IS NOT NULL")));
+        return List.of(
+                new Migration(
+                        1,
+                        "sessions and messages",
+                        List.of(
+                                "CREATE TABLE IF NOT EXISTS " + s + " (tenant text NOT NULL, session_id text NOT NULL,"
+                                        + " scope text NOT NULL, last_seq bigint NOT NULL, pinned_count bigint NOT NULL,"
+                                        + " unpinned_count bigint NOT NULL, unpinned_tokens bigint NOT NULL,"
+                                        + " CONSTRAINT \"" + prefix
+                                        + "sessions_pkey\" PRIMARY KEY (tenant, session_id, scope))",
+                                "CREATE TABLE IF NOT EXISTS " + m + " (tenant text NOT NULL, session_id text NOT NULL,"
+                                        + " scope text NOT NULL, seq bigint NOT NULL, message_id text NOT NULL,"
+                                        + " role text NOT NULL, ts timestamptz NOT NULL, tokens integer NOT NULL,"
+                                        + " token_counter text NOT NULL, pinned boolean NOT NULL, tool_call_id text,"
+                                        + " call_ids text[], meta jsonb NOT NULL, body text NOT NULL,"
+                                        + " CONSTRAINT \"" + prefix + "messages_pkey\""
+                                        + " PRIMARY KEY (tenant, session_id, scope, seq))",
+                                "CREATE UNIQUE INDEX IF NOT EXISTS " + tables.index("messages_message_id") + " ON " + m
+                                        + " (tenant, session_id, scope, message_id)",
+                                "CREATE INDEX IF NOT EXISTS " + tables.index("messages_pinned") + " ON " + m
+                                        + " (tenant, session_id, scope, seq) WHERE pinned",
+                                "CREATE INDEX IF NOT EXISTS " + tables.index("messages_ts") + " ON " + m
+                                        + " (tenant, session_id, scope, ts) WHERE NOT pinned",
+                                "CREATE INDEX IF NOT EXISTS " + tables.index("messages_tool_call") + " ON " + m
+                                        + " (tenant, session_id, scope, tool_call_id) WHERE tool_call_id IS NOT NULL")),
+                new Migration(
+                        2,
+                        "session epochs, for the window cache",
+                        List.of("ALTER TABLE " + s + " ADD COLUMN IF NOT EXISTS epoch bigint")),
+                new Migration(
+                        3,
+                        "message ids indexed first, so that finding one never walks a session",
+                        List.of(
+                                "CREATE UNIQUE INDEX IF NOT EXISTS " + tables.index("messages_id") + " ON " + m
+                                        + " (message_id, tenant, session_id, scope)",
+                                "DROP INDEX IF EXISTS " + tables.qualifiedIndex("messages_message_id"))));
     }
 
     @Override
@@ -211,7 +224,7 @@ public final class PostgresDialect extends Dialect {
 
     @Override
     public SessionRow lockSession(Connection connection, Sql.Params key) throws SQLException {
-        try (PreparedStatement ps = lockSession.prepare(connection, key);
+        try (PreparedStatement ps = lockSession.prepare(connection, key.copy().set("epoch", WindowCache.newEpoch()));
                 ResultSet rs = ps.executeQuery()) {
             rs.next();
             return new SessionRow(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));

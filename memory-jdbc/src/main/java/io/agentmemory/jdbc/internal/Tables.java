@@ -39,6 +39,11 @@ public record Tables(Optional<String> schema, String prefix) {
         return '"' + prefix + name + '"';
     }
 
+    /** A quoted index name qualified by the schema, as {@code DROP INDEX} needs it. */
+    public String qualifiedIndex(String name) {
+        return schema.map(s -> '"' + s + "\"." + index(name)).orElse(index(name));
+    }
+
     /** The sessions table: one row per session with its sequence counter and message counters. */
     public String sessions() {
         return table("sessions");

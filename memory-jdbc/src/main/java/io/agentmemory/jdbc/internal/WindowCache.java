@@ -1,0 +1,99 @@
+package io.agentmemory.jdbc.internal;
+
+import io.agentmemory.Message;
+import io.agentmemory.SessionKey;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The decoded messages of the sessions whose context windows were read last, so that a window reads from the
+ * database only the sequence numbers and token counts of the messages it already holds, not their text.
+ *
+ * <p>Why a held message is still the stored one: a stored row never changes (rows are inserted and deleted, never
+ * updated); a session's sequence numbers are handed out under its row lock, so once a window has seen sequence number
+ * {@code hi}, no row at or below it can appear later (a concurrent writer's row with a lower number committed before
+ * the window's snapshot, or the window would not have seen {@code hi}); and a session row gets a new random
+ * {@code epoch} whenever it is created, so a session deleted and created again, whose numbers start over, is told
+ * apart. An entry therefore holds every row of its session's epoch with a sequence number in {@code [lo, hi]}, as it
+ * was when the entry was made, minus what has been deleted since. A window asks for the text of every other row, and
+ * checks the epoch the database reports in the same statement; a mismatch drops the entry and reads again.
+ *
+ * <p>Bounded by a number of messages across sessions: the least recently read sessions are dropped first. Thread-safe
+ * (a lock held for map updates only; entries are immutable).
+ */
+final class WindowCache {
+    /** What one session's entry holds: the epoch and range it covers, and the messages by sequence number. */
+    record Entry(long epoch, long lo, long hi, Map<Long, Message> messages) {}
+
+    private final int capacity;
+    private final LinkedHashMap<SessionKey, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
+    private long held;
+
+    /** @param capacity the most messages held across sessions; 0 holds none */
+    WindowCache(int capacity) {
+        this.capacity = capacity;
+    }
+
+    /** A new session row's epoch: random and never 0. */
+    static long newEpoch() {
+        long epoch;
+        do {
+            epoch = ThreadLocalRandom.current().nextLong();
+        } while (epoch == 0);
+        return epoch;
+    }
+
+    boolean enabled() {
+        return capacity > 0;
+    }
+
+    synchronized Entry get(SessionKey key) {
+        return entries.get(key);
+    }
+
+    /**
+     * Replaces {@code key}'s entry with the messages a window read: every row of epoch {@code epoch} from sequence
+     * number {@code lo} to {@code hi} (pinned and unpinned), and perhaps pinned rows below {@code lo}.
+     */
+    void put(SessionKey key, long epoch, long lo, long hi, List<Message> messages) {
+        if (capacity == 0 || messages.isEmpty() || messages.size() > capacity) {
+            remove(key);
+            return;
+        }
+        Map<Long, Message> bySeq = new HashMap<>(messages.size() * 4 / 3 + 1);
+        for (Message m : messages) {
+            bySeq.put(m.sequence(), m);
+        }
+        Entry entry = new Entry(epoch, lo, hi, Collections.unmodifiableMap(bySeq));
+        synchronized (this) {
+            Entry old = entries.put(key, entry);
+            held += entry.messages().size() - (old == null ? 0 : old.messages().size());
+            Iterator<Map.Entry<SessionKey, Entry>> eldest = entries.entrySet().iterator();
+            while (held > capacity && eldest.hasNext()) {
+                Map.Entry<SessionKey, Entry> e = eldest.next();
+                if (e.getKey().equals(key)) {
+                    continue;
+                }
+                held -= e.getValue().messages().size();
+                eldest.remove();
+            }
+        }
+    }
+
+    synchronized void remove(SessionKey key) {
+        Entry old = entries.remove(key);
+        if (old != null) {
+            held -= old.messages().size();
+        }
+    }
+
+    /** How many messages are held, for tests. */
+    synchronized long held() {
+        return held;
+    }
+}

@@ -1,0 +1,201 @@
+package io.agentmemory.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.agentmemory.EvictionListener;
+import io.agentmemory.Memory;
+import io.agentmemory.MemoryStore;
+import io.agentmemory.Message;
+import io.agentmemory.Retention;
+import io.agentmemory.SessionKey;
+import io.agentmemory.core.tokens.TokenCounters;
+import io.agentmemory.spi.MemoryContext;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.List;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The window cache against the real databases: a window answers what is stored, whatever other memories (other
+ * processes, with caches of their own) did to the session in between, and it is used.
+ */
+class WindowCacheTest {
+    private static TestPostgres.Database postgres;
+
+    @TempDir
+    static Path directory;
+
+    private static int databases;
+
+    @BeforeAll
+    static void createDatabase() {
+        postgres = TestPostgres.createDatabase("window_cache");
+    }
+
+    @AfterAll
+    static void dropDatabase() {
+        postgres.close();
+    }
+
+    static Stream<String> databases() {
+        return Stream.of("postgresql", "h2");
+    }
+
+    /** Tables of their own: a new H2 file database, or a new table prefix in the PostgreSQL test database. */
+    private record Db(String url, String prefix) {
+        Memory open(int cache, Retention retention) {
+            return JdbcMemory.open(
+                    JdbcSettings.builder()
+                            .url(url)
+                            .tablePrefix(prefix)
+                            .windowCache(cache)
+                            .build(),
+                    new MemoryContext(Clock.systemUTC(), TokenCounters.heuristic(), retention, EvictionListener.NONE));
+        }
+    }
+
+    private static Db db(String database) {
+        int n = ++databases;
+        return database.equals("h2")
+                ? new Db("jdbc:h2:file:" + directory.resolve("cache" + n) + ";AUTO_SERVER=FALSE", "agentmemory_")
+                : new Db(postgres.url(), "t" + n + "_");
+    }
+
+    private static final SessionKey KEY = SessionKey.of("acme", "chat");
+
+    private static List<String> contents(List<Message> messages) {
+        return messages.stream().map(Message::content).toList();
+    }
+
+    private static void fill(MemoryStore store, String prefix, int n) {
+        for (int i = 0; i < n; i++) {
+            store.add(Message.user(prefix + i));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("databases")
+    void aSecondWindowReusesTheDecodedMessagesAndAddsTheNewOnes(String database) {
+        try (Memory memory = db(database).open(10_000, Retention.none())) {
+            MemoryStore store = memory.session(KEY);
+            store.add(Message.builder(Message.SYSTEM, "be brief").pinned().build());
+            fill(store, "m", 30);
+            List<Message> first = store.contextWindow(100_000);
+            store.add(Message.user("new"));
+            List<Message> second = store.contextWindow(100_000);
+
+            assertThat(second).hasSize(first.size() + 1);
+            assertThat(second.get(second.size() - 1).content()).isEqualTo("new");
+            // The same instances: the rows were read without their text and answered from the cache. (The pinned
+            // message lies below the cached run of unpinned ones, so it is read again.)
+            assertThat(second.get(0)).isEqualTo(first.get(0)).isNotSameAs(first.get(0));
+            for (int i = 1; i < first.size(); i++) {
+                assertThat(second.get(i)).isSameAs(first.get(i));
+            }
+            assertThat(second).isEqualTo(store.history());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("databases")
+    void withoutTheCacheEveryWindowIsDecodedAfresh(String database) {
+        try (Memory memory = db(database).open(0, Retention.none())) {
+            MemoryStore store = memory.session(KEY);
+            fill(store, "m", 5);
+            List<Message> first = store.contextWindow(100_000);
+            List<Message> second = store.contextWindow(100_000);
+            assertThat(second).isEqualTo(first);
+            assertThat(second.get(0)).isNotSameAs(first.get(0));
+        }
+    }
+
+    /** Another process deletes the session and writes it again: the same sequence numbers, other messages. */
+    @ParameterizedTest
+    @MethodSource("databases")
+    void aSessionDeletedAndWrittenAgainElsewhereIsReadAgain(String database) {
+        Db db = db(database);
+        try (Memory mine = db.open(10_000, Retention.none());
+                Memory theirs = db.open(10_000, Retention.none())) {
+            fill(mine.session(KEY), "old", 20);
+            assertThat(contents(mine.session(KEY).contextWindow(100_000))).startsWith("old0");
+
+            theirs.delete(KEY);
+            fill(theirs.session(KEY), "new", 20);
+
+            List<Message> window = mine.session(KEY).contextWindow(100_000);
+            assertThat(contents(window)).startsWith("new0").hasSize(20).allMatch(c -> c.startsWith("new"));
+            assertThat(window).isEqualTo(theirs.session(KEY).history());
+            // And the entry it made from the new epoch serves the next window.
+            assertThat(mine.session(KEY).contextWindow(100_000)).isEqualTo(window);
+        }
+    }
+
+    /** Another process's retention removes the oldest messages: they leave the window. */
+    @ParameterizedTest
+    @MethodSource("databases")
+    void messagesRemovedElsewhereLeaveTheWindow(String database) {
+        Db db = db(database);
+        try (Memory mine = db.open(10_000, Retention.none());
+                Memory theirs = db.open(10_000, Retention.maxMessages(10))) {
+            fill(mine.session(KEY), "a", 20);
+            assertThat(mine.session(KEY).contextWindow(100_000)).hasSize(20);
+            theirs.session(KEY).add(Message.user("b"));
+            List<Message> window = mine.session(KEY).contextWindow(100_000);
+            assertThat(contents(window)).hasSize(10).endsWith("b").startsWith("a11");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("databases")
+    void smallBudgetsAndSessionsLargerThanTheCacheAnswerTheSame(String database) {
+        Db db = db(database);
+        try (Memory cached = db.open(25, Retention.none());
+                Memory plain = db.open(0, Retention.none())) {
+            for (String session : List.of("one", "two", "three")) {
+                fill(cached.session("acme", session), session, 15);
+            }
+            fill(cached.session("acme", "big"), "big", 40);
+            for (int round = 0; round < 3; round++) {
+                for (String session : List.of("one", "two", "three", "big")) {
+                    for (int budget : new int[] {3, 10, 40, 100_000}) {
+                        Function<Memory, List<Message>> window =
+                                memory -> memory.session("acme", session).contextWindow(budget);
+                        assertThat(window.apply(cached)).isEqualTo(window.apply(plain));
+                    }
+                }
+                cached.session("acme", "two").add(Message.user("more " + round));
+            }
+        }
+    }
+
+    /** Sessions written before schema version 2 have no epoch: read without the cache until written again. */
+    @ParameterizedTest
+    @MethodSource("databases")
+    void sessionsWithoutAnEpochAreReadCorrectly(String database) throws Exception {
+        Db db = db(database);
+        try (Memory memory = db.open(10_000, Retention.none())) {
+            fill(memory.session(KEY), "m", 5);
+            try (Connection c = DriverManager.getConnection(db.url());
+                    Statement st = c.createStatement()) {
+                st.executeUpdate("UPDATE \"" + db.prefix() + "sessions\" SET epoch = NULL");
+            }
+            List<Message> first = memory.session(KEY).contextWindow(100_000);
+            assertThat(memory.session(KEY).contextWindow(100_000)).isEqualTo(first);
+            memory.session(KEY).add(Message.user("m5"));
+            assertThat(contents(memory.session(KEY).contextWindow(100_000)))
+                    .containsExactly("m0", "m1", "m2", "m3", "m4", "m5");
+            List<Message> again = memory.session(KEY).contextWindow(100_000);
+            assertThat(again.get(0))
+                    .isSameAs(memory.session(KEY).contextWindow(100_000).get(0));
+        }
+    }
+}
