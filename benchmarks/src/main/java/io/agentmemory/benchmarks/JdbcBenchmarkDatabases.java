@@ -27,7 +27,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * The databases of the jdbc benchmarks, shared by {@link JdbcAgentTurnBenchmark} and {@link JdbcFloorBenchmark}.
+ * The databases of the jdbc benchmarks, shared by {@link JdbcAgentTurnBenchmark}, {@link JdbcFloorBenchmark} and
+ * {@link JdbcAppendBenchmark}.
  *
  * <ul>
  *   <li>PostgreSQL: the server {@code MEMORY_TEST_PG_URL} names (default

@@ -20,28 +20,37 @@ import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
 import javax.imageio.ImageIO;
 
 /**
- * Turns a JMH JSON result file into the results section of {@code benchmarks/README.md} (between
- * {@value #START} and {@value #END}) and the chart {@code benchmarks/turn-cost.png}.
+ * Turns JMH JSON result files into the results sections of {@code benchmarks/README.md} and the chart
+ * {@code benchmarks/turn-cost.png}. Not thread-safe; a command-line tool.
  *
- * <p>Usage: {@code java -Djava.awt.headless=true -cp benchmarks.jar io.agentmemory.benchmarks.Report
- * [results.json [README.md [chart.png]]]}; the defaults are the paths under {@code benchmarks/} from the repository
- * root.
+ * <p>Usage: {@code java -Djava.awt.headless=true -cp benchmarks.jar io.agentmemory.benchmarks.Report [results.json
+ * ...] [README.md] [chart.png]}; arguments are told apart by their extension. Each result is sorted into its
+ * {@link Suite} by its benchmark class, and only the sections of the suites found are rewritten: the in-memory
+ * section (between {@value #START} and {@value #END}, and the chart), the jdbc section and the Redis section (each
+ * between its own markers). A suite without results keeps its section as it was. Without result files, the suites'
+ * files under {@code benchmarks/results/} that exist are read ({@code jmh-memory.json}, {@code jmh-jdbc.json},
+ * {@code jmh-redis.json}); the other defaults are the paths under {@code benchmarks/} from the repository root.
  *
  * <p>Every benchmark here runs in JMH's average-time mode, so a cost is JMH's {@code primaryMetric.score}: the mean
  * time of one operation of one thread over all measurement iterations of all forks; the {@code ±} is JMH's
- * {@code scoreError} (99.9% confidence interval half-width), shown when JMH could compute one. A run with fewer than
- * {@value #MIN_SAMPLES} measurement iterations in total (forks × iterations) is labelled a smoke run, in the table
- * and in the chart.
+ * {@code scoreError} (99.9% confidence interval half-width), shown when JMH could compute one. A suite whose run had
+ * fewer than {@value #MIN_SAMPLES} measurement iterations in total (forks × iterations) is labelled a smoke run, in its
+ * section and in the chart. Every row with a target says whether it meets it.
  */
 public final class Report {
     static final String START = "<!-- results:start -->";
@@ -51,11 +60,67 @@ public final class Report {
     private static final String TURN = "AgentTurnBenchmark";
     private static final String FLOOR = "FloorBenchmark";
     private static final String APPEND = "InMemoryAppendBenchmark";
+    private static final String JDBC_TURN = "JdbcAgentTurnBenchmark";
+    private static final String JDBC_FLOOR = "JdbcFloorBenchmark";
+    private static final String JDBC_APPEND = "JdbcAppendBenchmark";
+    private static final String REDIS_TURN = "RedisAgentTurnBenchmark";
+    private static final String REDIS_FLOOR = "RedisFloorBenchmark";
+    private static final String REDIS_APPEND = "RedisAppendBenchmark";
+
+    /** The backends' targets: turn throughput at least this share of the floor's. */
+    static final double TURN_TARGET = 0.8;
+    /** Append cost at N=2000 at most this multiple of the cost at N=20. */
+    static final double APPEND_GROWTH_TARGET = 1.3;
+    /** Turn cost with other sessions' rows at most this multiple of the cost on the empty table. */
+    static final double OTHER_ROWS_TARGET = 1.5;
+
+    private static final String USAGE = "usage: Report [results.json ...] [README.md] [chart.png]";
 
     private static final int WIDTH = 900;
     private static final int HEIGHT = 560;
 
     private Report() {}
+
+    /** A group of benchmarks run together by {@code run.sh}, with its result file and its README section. */
+    enum Suite {
+        MEMORY("memory", START, END, TURN, FLOOR, APPEND),
+        JDBC("jdbc", "<!-- jdbc-results:start -->", "<!-- jdbc-results:end -->", JDBC_TURN, JDBC_FLOOR, JDBC_APPEND),
+        REDIS(
+                "redis",
+                "<!-- redis-results:start -->",
+                "<!-- redis-results:end -->",
+                REDIS_TURN,
+                REDIS_FLOOR,
+                REDIS_APPEND);
+
+        final String id;
+        final String start;
+        final String end;
+        final Set<String> benchmarks;
+
+        Suite(String id, String start, String end, String... benchmarks) {
+            this.id = id;
+            this.start = start;
+            this.end = end;
+            this.benchmarks = Set.of(benchmarks);
+        }
+
+        /** The file {@code run.sh} writes this suite's results to. */
+        Path resultFile() {
+            return Path.of("benchmarks/results/jmh-" + id + ".json");
+        }
+
+        /** How to run this suite alone. */
+        String command() {
+            return "SUITE=" + id + " benchmarks/run.sh";
+        }
+
+        static Optional<Suite> of(String benchmark) {
+            return Arrays.stream(values())
+                    .filter(s -> s.benchmarks.contains(benchmark))
+                    .findFirst();
+        }
+    }
 
     /** One JMH result: a benchmark method with one set of parameters. */
     record Result(
@@ -74,27 +139,93 @@ public final class Report {
             String v = params.containsKey("n") ? params.get("n") : params.getOrDefault("history", "-1");
             return Integer.parseInt(v);
         }
+
+        /** Whether this result has every parameter of {@code wanted} with the same value. */
+        boolean has(Map<String, String> wanted) {
+            return wanted.entrySet().stream().allMatch(e -> e.getValue().equals(params.get(e.getKey())));
+        }
     }
 
     /** A line of the chart. */
     record Series(String label, Color color, boolean dashed, List<double[]> points) {}
 
-    public static void main(String[] args) throws IOException {
-        Path json = Path.of(args.length > 0 ? args[0] : "benchmarks/results/jmh-result.json");
-        Path readme = Path.of(args.length > 1 ? args[1] : "benchmarks/README.md");
-        Path png = Path.of(args.length > 2 ? args[2] : "benchmarks/turn-cost.png");
+    /** One row's comparison with a target: where, the measured ratio, and whether it meets the target. */
+    record Check(String where, double ratio, boolean met) {}
 
-        List<Result> results = read(json);
-        if (results.isEmpty()) {
-            throw new IllegalArgumentException(json + " holds no JMH result");
+    public static void main(String[] args) throws IOException {
+        Path readme = Path.of("benchmarks/README.md");
+        Path png = Path.of("benchmarks/turn-cost.png");
+        List<Path> jsons = new ArrayList<>();
+        for (String arg : args) {
+            if (arg.endsWith(".json")) {
+                jsons.add(Path.of(arg));
+            } else if (arg.endsWith(".md")) {
+                readme = Path.of(arg);
+            } else if (arg.endsWith(".png")) {
+                png = Path.of(arg);
+            } else {
+                throw new IllegalArgumentException("unexpected argument " + arg + "; " + USAGE);
+            }
         }
-        boolean smoke = isSmoke(results);
-        String section = section(results, smoke);
+        if (jsons.isEmpty()) {
+            Arrays.stream(Suite.values())
+                    .map(Suite::resultFile)
+                    .filter(Files::exists)
+                    .forEach(jsons::add);
+            if (jsons.isEmpty()) {
+                throw new IllegalArgumentException(
+                        "no result file given and none under benchmarks/results; run benchmarks/run.sh, or " + USAGE);
+            }
+        }
+
+        Map<Suite, List<Result>> suites = bySuite(jsons);
         String text = Files.readString(readme, StandardCharsets.UTF_8);
-        Files.writeString(readme, replaceSection(text, section), StandardCharsets.UTF_8);
-        chart(results, smoke, settings(results), png);
-        System.out.println("Wrote the results table to " + readme + " and the chart to " + png
-                + (smoke ? " (SMOKE RUN: not results)" : ""));
+        List<String> written = new ArrayList<>();
+        for (Map.Entry<Suite, List<Result>> e : suites.entrySet()) {
+            Suite suite = e.getKey();
+            List<Result> results = e.getValue();
+            boolean smoke = isSmoke(results);
+            String section = switch (suite) {
+                case MEMORY -> section(results, smoke);
+                case JDBC -> jdbcSection(results, smoke);
+                case REDIS -> redisSection(results, smoke);
+            };
+            text = replaceSection(text, suite.start, suite.end, section);
+            written.add(suite.id + (smoke ? " (SMOKE RUN: not results)" : ""));
+            if (suite == Suite.MEMORY) {
+                chart(results, smoke, settings(results), png);
+                written.add("chart " + png);
+            }
+        }
+        Files.writeString(readme, text, StandardCharsets.UTF_8);
+        System.out.println("Wrote to " + readme + ": " + String.join(", ", written));
+    }
+
+    /** The results of {@code jsons}, by suite; fails on an unknown benchmark or a result given twice. */
+    static Map<Suite, List<Result>> bySuite(List<Path> jsons) throws IOException {
+        Map<Suite, List<Result>> suites = new EnumMap<>(Suite.class);
+        Set<String> seen = new HashSet<>();
+        for (Path json : jsons) {
+            List<Result> results = read(json);
+            if (results.isEmpty()) {
+                throw new IllegalArgumentException(json + " holds no JMH result");
+            }
+            for (Result r : results) {
+                Suite suite = Suite.of(r.benchmark())
+                        .orElseThrow(() -> new IllegalArgumentException(json + " holds results of " + r.benchmark()
+                                + ", which this report does not know; it reports "
+                                + Arrays.stream(Suite.values())
+                                        .flatMap(s -> s.benchmarks.stream().sorted())
+                                        .collect(Collectors.joining(", "))));
+                String key = r.benchmark() + "." + r.method() + " threads=" + r.threads() + " " + r.params();
+                if (!seen.add(key)) {
+                    throw new IllegalArgumentException(
+                            key + " appears twice in " + jsons + "; give each measurement in one file only");
+                }
+                suites.computeIfAbsent(suite, s -> new ArrayList<>()).add(r);
+            }
+        }
+        return suites;
     }
 
     static List<Result> read(Path json) throws IOException {
@@ -161,20 +292,21 @@ public final class Report {
                 r.path("measurementTime").asText());
     }
 
-    static String replaceSection(String text, String section) {
-        int start = text.indexOf(START);
-        int end = text.indexOf(END);
-        if (start < 0 || end < start) {
-            throw new IllegalArgumentException("the README has no " + START + " ... " + END + " section");
+    static String replaceSection(String text, String start, String end, String section) {
+        int from = text.indexOf(start);
+        int to = text.indexOf(end);
+        if (from < 0 || to < from) {
+            throw new IllegalArgumentException("the README has no " + start + " ... " + end + " section");
         }
-        return text.substring(0, start + START.length()) + "\n" + section + text.substring(end);
+        return text.substring(0, from + start.length()) + "\n" + section + text.substring(to);
     }
 
-    static String section(List<Result> results, boolean smoke) {
+    /** The smoke-run warning if {@code smoke}, and the line saying when and how the suite was measured. */
+    private static String header(List<Result> results, boolean smoke, Suite suite) {
         StringBuilder md = new StringBuilder();
         if (smoke) {
-            md.append("**SMOKE RUN: these numbers only show that the pipeline works. They are not results;"
-                    + " run `benchmarks/run.sh` with the default settings.**\n\n");
+            md.append("**SMOKE RUN: these numbers only show that the pipeline works. They are not results;" + " run `"
+                    + suite.command() + "` with the default settings.**\n\n");
         }
         md.append(String.format(
                 Locale.ROOT,
@@ -183,6 +315,12 @@ public final class Report {
                 LocalDate.now(ZoneOffset.UTC),
                 settings(results),
                 Runtime.getRuntime().availableProcessors()));
+        return md.toString();
+    }
+
+    /** The in-memory section. */
+    static String section(List<Result> results, boolean smoke) {
+        StringBuilder md = new StringBuilder(header(results, smoke, Suite.MEMORY));
 
         md.append("| benchmark | threads | N | ours (µs/turn) | floor (µs/turn) | ratio floor/ours |\n");
         md.append("|---|---:|---:|---:|---:|---:|\n");
@@ -243,6 +381,282 @@ public final class Report {
         return md.toString();
     }
 
+    /** The jdbc section: turn against the plain-JDBC floor, the turn with other sessions' rows, the append. */
+    static String jdbcSection(List<Result> results, boolean smoke) {
+        StringBuilder md = new StringBuilder(header(results, smoke, Suite.JDBC));
+        Comparator<Result> order = Comparator.comparing((Result r) -> databaseOrder(r.param("database")))
+                .thenComparingInt(r -> Integer.parseInt(r.params().getOrDefault("otherRows", "0")))
+                .thenComparing(r -> "none".equals(r.param("retention")) ? 0 : 1)
+                .thenComparingInt(Result::threads)
+                .thenComparingInt(Result::n);
+        List<Result> turns = of(results, JDBC_TURN).stream().sorted(order).toList();
+
+        md.append("Turn (`JdbcAgentTurnBenchmark`) against the plain-JDBC floor (`JdbcFloorBenchmark`) with the same"
+                + " database, other rows, threads and N. The target applies to the append-only turn (retention"
+                + " `none`); the floor never deletes, so a `max-messages` turn is shown without one.\n\n");
+        Table turnTable = new Table(
+                Column.text("database", true),
+                Column.number("other rows", true),
+                Column.text("retention", true),
+                Column.number("threads", true),
+                Column.number("N", false),
+                Column.number("ours (µs/turn)", false),
+                Column.number("floor (µs/turn)", false),
+                Column.number("ratio floor/ours", false),
+                Column.text("target ≥ " + ratio(TURN_TARGET), false));
+        List<Check> turnChecks = new ArrayList<>();
+        for (Result ours : turns) {
+            Optional<Result> floor = find(
+                    results,
+                    JDBC_FLOOR,
+                    ours.threads(),
+                    ours.n(),
+                    Map.of("database", ours.param("database"), "otherRows", ours.param("otherRows")));
+            Optional<Double> r = floor.map(f -> f.micros() / ours.micros());
+            String verdict;
+            if (!"none".equals(ours.param("retention"))) {
+                verdict = "no target";
+            } else if (r.isEmpty()) {
+                verdict = "floor not measured";
+            } else {
+                Check check = new Check(jdbcWhere(ours), r.get(), r.get() >= TURN_TARGET);
+                turnChecks.add(check);
+                verdict = passMiss(check);
+            }
+            turnTable.add(
+                    ours.param("database"),
+                    rows(ours.param("otherRows")),
+                    ours.param("retention"),
+                    String.valueOf(ours.threads()),
+                    String.valueOf(ours.n()),
+                    cost(ours),
+                    floor.map(Report::cost).orElse("–"),
+                    r.map(Report::ratio).orElse("–"),
+                    verdict);
+        }
+        md.append(turnTable.render("No turn results in this run."));
+
+        md.append("\nThe same turn with other sessions' rows in the tables (`otherRows`) against the empty tables;"
+                + " the floor's own ratio shows what the database itself adds.\n\n");
+        Table rowsTable = new Table(
+                Column.text("database", true),
+                Column.text("retention", true),
+                Column.number("threads", true),
+                Column.number("N", false),
+                Column.number("other rows", true),
+                Column.number("ours, empty (µs/turn)", false),
+                Column.number("ours, other rows (µs/turn)", false),
+                Column.number("ratio other rows/empty", false),
+                Column.text("target ≤ " + ratio(OTHER_ROWS_TARGET), false),
+                Column.number("floor's ratio (context)", false));
+        List<Check> rowsChecks = new ArrayList<>();
+        for (Result loaded : turns) {
+            if ("0".equals(loaded.param("otherRows"))) {
+                continue;
+            }
+            Map<String, String> empty = new LinkedHashMap<>(loaded.params());
+            empty.put("otherRows", "0");
+            Optional<Result> base = find(results, JDBC_TURN, loaded.threads(), loaded.n(), empty);
+            if (base.isEmpty()) {
+                continue;
+            }
+            double r = loaded.micros() / base.get().micros();
+            Check check = new Check(jdbcWhere(loaded), r, r <= OTHER_ROWS_TARGET);
+            rowsChecks.add(check);
+            Map<String, String> floorAt = Map.of("database", loaded.param("database"));
+            Optional<Result> floorEmpty =
+                    find(results, JDBC_FLOOR, loaded.threads(), loaded.n(), withRows(floorAt, "0"));
+            Optional<Result> floorLoaded = find(
+                    results, JDBC_FLOOR, loaded.threads(), loaded.n(), withRows(floorAt, loaded.param("otherRows")));
+            String floorRatio = floorEmpty.isPresent() && floorLoaded.isPresent()
+                    ? ratio(floorLoaded.get().micros() / floorEmpty.get().micros())
+                    : "–";
+            rowsTable.add(
+                    loaded.param("database"),
+                    loaded.param("retention"),
+                    String.valueOf(loaded.threads()),
+                    String.valueOf(loaded.n()),
+                    rows(loaded.param("otherRows")),
+                    cost(base.get()),
+                    cost(loaded),
+                    ratio(r),
+                    passMiss(check),
+                    floorRatio);
+        }
+        md.append(rowsTable.render("No turn measured both with and without other rows in this run."));
+
+        md.append("\nAppend (`JdbcAppendBenchmark`): one `add` to a session held at N messages by"
+                + " `Retention.maxMessages(N)`, one thread.\n\n");
+        Table appendTable = new Table(
+                Column.text("database", false),
+                Column.number("N=20 (µs/append)", false),
+                Column.number("N=2000 (µs/append)", false),
+                Column.number("growth 2000/20", false),
+                Column.text("target ≤ " + ratio(APPEND_GROWTH_TARGET), false));
+        List<Check> appendChecks = new ArrayList<>();
+        List<String> databases = of(results, JDBC_APPEND).stream()
+                .map(r -> r.param("database"))
+                .distinct()
+                .sorted(Comparator.comparing(Report::databaseOrder))
+                .toList();
+        for (String database : databases) {
+            Map<String, String> at = Map.of("database", database);
+            appendRow(appendTable, appendChecks, database, results, JDBC_APPEND, at);
+        }
+        md.append(appendTable.render("No append results in this run."));
+
+        md.append("\nTargets:\n\n");
+        md.append(summary("turn throughput at least " + ratio(TURN_TARGET) + " the plain-JDBC floor's", turnChecks));
+        md.append(summary(
+                "turn cost with other sessions' rows at most " + ratio(OTHER_ROWS_TARGET) + " the empty table's",
+                rowsChecks));
+        md.append(summary(
+                "append cost grows at most " + ratio(APPEND_GROWTH_TARGET) + " from N=20 to N=2000", appendChecks));
+        return md.toString();
+    }
+
+    /** The Redis section: turn against the plain-Jedis floor with and without parsing, the append. */
+    static String redisSection(List<Result> results, boolean smoke) {
+        StringBuilder md = new StringBuilder(header(results, smoke, Suite.REDIS));
+        List<Result> turns = of(results, REDIS_TURN).stream()
+                .sorted(Comparator.comparingInt(Result::threads).thenComparingInt(Result::n))
+                .toList();
+        md.append("Turn (`RedisAgentTurnBenchmark`) against the plain-Jedis floor (`RedisFloorBenchmark`) with the same"
+                + " threads and N: `codec=none` (raw bytes) is the floor of the target; `codec=json` (the floor plus"
+                + " writing and parsing the messages) is context.\n\n");
+        Table turnTable = new Table(
+                Column.number("threads", true),
+                Column.number("N", false),
+                Column.number("ours (µs/turn)", false),
+                Column.number("floor, none (µs/turn)", false),
+                Column.number("floor, json (µs/turn)", false),
+                Column.number("ratio none/ours", false),
+                Column.text("target ≥ " + ratio(TURN_TARGET), false),
+                Column.number("ratio json/ours (context)", false));
+        List<Check> turnChecks = new ArrayList<>();
+        for (Result ours : turns) {
+            Optional<Result> none = find(results, REDIS_FLOOR, ours.threads(), ours.n(), Map.of("codec", "none"));
+            Optional<Result> json = find(results, REDIS_FLOOR, ours.threads(), ours.n(), Map.of("codec", "json"));
+            Optional<Double> r = none.map(f -> f.micros() / ours.micros());
+            String verdict = "floor not measured";
+            if (r.isPresent()) {
+                Check check =
+                        new Check("N=" + ours.n() + ", " + threads(ours.threads()), r.get(), r.get() >= TURN_TARGET);
+                turnChecks.add(check);
+                verdict = passMiss(check);
+            }
+            turnTable.add(
+                    String.valueOf(ours.threads()),
+                    String.valueOf(ours.n()),
+                    cost(ours),
+                    none.map(Report::cost).orElse("–"),
+                    json.map(Report::cost).orElse("–"),
+                    r.map(Report::ratio).orElse("–"),
+                    verdict,
+                    json.map(f -> ratio(f.micros() / ours.micros())).orElse("–"));
+        }
+        md.append(turnTable.render("No turn results in this run."));
+
+        md.append("\nAppend (`RedisAppendBenchmark`): one `add` to a session held at N messages by"
+                + " `Retention.maxMessages(N)`, one thread.\n\n");
+        Table appendTable = new Table(
+                Column.text("backend", false),
+                Column.number("N=20 (µs/append)", false),
+                Column.number("N=2000 (µs/append)", false),
+                Column.number("growth 2000/20", false),
+                Column.text("target ≤ " + ratio(APPEND_GROWTH_TARGET), false));
+        List<Check> appendChecks = new ArrayList<>();
+        if (!of(results, REDIS_APPEND).isEmpty()) {
+            appendRow(appendTable, appendChecks, "redis", results, REDIS_APPEND, Map.of());
+        }
+        md.append(appendTable.render("No append results in this run."));
+
+        md.append("\nTargets:\n\n");
+        md.append(summary(
+                "turn throughput at least " + ratio(TURN_TARGET) + " the plain-Jedis floor's (codec=none)",
+                turnChecks));
+        md.append(summary(
+                "append cost grows at most " + ratio(APPEND_GROWTH_TARGET) + " from N=20 to N=2000", appendChecks));
+        return md.toString();
+    }
+
+    /** Adds the append row of {@code label} (one thread, N=20 and N=2000) and its check, if both were measured. */
+    private static void appendRow(
+            Table table,
+            List<Check> checks,
+            String label,
+            List<Result> results,
+            String benchmark,
+            Map<String, String> params) {
+        Optional<Result> small = find(results, benchmark, 1, 20, params);
+        Optional<Result> large = find(results, benchmark, 1, 2000, params);
+        String growth = "–";
+        String verdict = "not measured";
+        if (small.isPresent() && large.isPresent()) {
+            double g = large.get().micros() / small.get().micros();
+            Check check = new Check(label, g, g <= APPEND_GROWTH_TARGET);
+            checks.add(check);
+            growth = ratio(g);
+            verdict = passMiss(check);
+        }
+        table.add(
+                label,
+                small.map(Report::cost).orElse("–"),
+                large.map(Report::cost).orElse("–"),
+                growth,
+                verdict);
+    }
+
+    /** One line of a section's target list: met everywhere, or where it was missed. */
+    private static String summary(String target, List<Check> checks) {
+        String verdict;
+        if (checks.isEmpty()) {
+            verdict = "not measured";
+        } else {
+            List<Check> missed = checks.stream().filter(c -> !c.met()).toList();
+            verdict = missed.isEmpty()
+                    ? "**met** in "
+                            + (checks.size() == 1 ? "the one measured row" : "all " + checks.size() + " measured rows")
+                    : "**missed** in " + missed.size() + " of " + checks.size() + " measured rows: "
+                            + missed.stream()
+                                    .map(c -> c.where() + " " + ratio(c.ratio()))
+                                    .collect(Collectors.joining("; "));
+        }
+        return "- " + target + ": " + verdict + "\n";
+    }
+
+    private static String passMiss(Check check) {
+        return check.met() ? "pass" : "**miss**";
+    }
+
+    private static String jdbcWhere(Result r) {
+        return r.param("database") + ", " + rows(r.param("otherRows")) + " other rows, N=" + r.n() + ", "
+                + threads(r.threads());
+    }
+
+    private static String threads(int threads) {
+        return threads + (threads == 1 ? " thread" : " threads");
+    }
+
+    private static Map<String, String> withRows(Map<String, String> params, String otherRows) {
+        Map<String, String> m = new LinkedHashMap<>(params);
+        m.put("otherRows", otherRows);
+        return m;
+    }
+
+    /** A row count with thousands separators. */
+    private static String rows(String count) {
+        return count.isEmpty() ? "–" : String.format(Locale.ROOT, "%,d", Long.parseLong(count));
+    }
+
+    private static int databaseOrder(String database) {
+        return switch (database) {
+            case "postgresql" -> 0;
+            case "h2" -> 1;
+            default -> 2;
+        };
+    }
+
     private static int counterOrder(String counter) {
         return "heuristic".equals(counter) ? 0 : 1;
     }
@@ -252,8 +666,13 @@ public final class Report {
     }
 
     private static Optional<Result> find(List<Result> results, String benchmark, int threads, int n) {
+        return find(results, benchmark, threads, n, Map.of());
+    }
+
+    private static Optional<Result> find(
+            List<Result> results, String benchmark, int threads, int n, Map<String, String> params) {
         return results.stream()
-                .filter(r -> r.benchmark().equals(benchmark) && r.threads() == threads && r.n() == n)
+                .filter(r -> r.benchmark().equals(benchmark) && r.threads() == threads && r.n() == n && r.has(params))
                 .findFirst();
     }
 
@@ -274,6 +693,69 @@ public final class Report {
 
     private static String ratio(double r) {
         return String.format(Locale.ROOT, r >= 0.1 ? "%.2fx" : "%.3fx", r);
+    }
+
+    /** A column of a Markdown table; a collapsible one whose rows all hold one value is stated above the table. */
+    private record Column(String header, boolean right, boolean collapsible) {
+        static Column text(String header, boolean collapsible) {
+            return new Column(header, false, collapsible);
+        }
+
+        static Column number(String header, boolean collapsible) {
+            return new Column(header, true, collapsible);
+        }
+    }
+
+    /** A Markdown table. */
+    private static final class Table {
+        private final List<Column> columns;
+        private final List<List<String>> rows = new ArrayList<>();
+
+        Table(Column... columns) {
+            this.columns = List.of(columns);
+        }
+
+        void add(String... cells) {
+            if (cells.length != columns.size()) {
+                throw new IllegalArgumentException(
+                        "a row of " + cells.length + " cells in a table of " + columns.size() + " columns");
+            }
+            rows.add(List.of(cells));
+        }
+
+        /** The table, or {@code empty} if it has no rows. */
+        String render(String empty) {
+            if (rows.isEmpty()) {
+                return empty + "\n";
+            }
+            List<Integer> kept = new ArrayList<>();
+            List<String> common = new ArrayList<>();
+            for (int i = 0; i < columns.size(); i++) {
+                int column = i;
+                Set<String> values = rows.stream().map(row -> row.get(column)).collect(Collectors.toSet());
+                if (columns.get(i).collapsible() && values.size() == 1) {
+                    common.add(columns.get(i).header() + " " + values.iterator().next());
+                } else {
+                    kept.add(i);
+                }
+            }
+            StringBuilder md = new StringBuilder();
+            if (!common.isEmpty()) {
+                md.append("All rows: ").append(String.join(", ", common)).append(".\n\n");
+            }
+            md.append(line(kept.stream().map(i -> columns.get(i).header()).toList()));
+            md.append(line(kept.stream()
+                    .map(i -> columns.get(i).right() ? "---:" : "---")
+                    .toList()));
+            for (List<String> row : rows) {
+                md.append(line(kept.stream().map(row::get).toList()));
+            }
+            return md.toString();
+        }
+
+        private static String line(List<String> cells) {
+            return "| " + String.join(" | ", cells) + " |\n";
+        }
     }
 
     // ---- the chart ----
