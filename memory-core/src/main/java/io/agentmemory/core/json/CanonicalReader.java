@@ -7,7 +7,6 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.util.Map;
 import java.util.function.Function;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Reads a message document in exactly the form {@link MessageJson} writes, without building a JSON tree: the keys in
@@ -33,7 +32,7 @@ final class CanonicalReader {
      * @param metadata reads the text of a non-empty {@code meta} object (a valid JSON object, as far as this reader
      *     can tell) into metadata, or throws
      */
-    static @Nullable Message read(String json, Function<String, Map<String, Object>> metadata) {
+    static Message read(String json, Function<String, Map<String, Object>> metadata) {
         try {
             return new CanonicalReader(json).message(metadata);
         } catch (RuntimeException e) {
@@ -42,7 +41,7 @@ final class CanonicalReader {
         }
     }
 
-    private @Nullable Message message(Function<String, Map<String, Object>> metadataReader) {
+    private Message message(Function<String, Map<String, Object>> metadataReader) {
         if (!literal("{\"v\":1,\"id\":")) {
             return null;
         }
@@ -139,7 +138,7 @@ final class CanonicalReader {
     }
 
     /** A JSON string at {@code pos}, unescaped; {@code null} if malformed. */
-    private @Nullable String string() {
+    private String string() {
         if (pos >= s.length() || s.charAt(pos) != '"') {
             return null;
         }
@@ -162,7 +161,7 @@ final class CanonicalReader {
     }
 
     /** The rest of a string whose first escape is at {@code pos}. */
-    private @Nullable String escapedString(int start) {
+    private String escapedString(int start) {
         StringBuilder out = new StringBuilder(s.length() - start);
         out.append(s, start, pos);
         int n = s.length();
@@ -230,7 +229,7 @@ final class CanonicalReader {
      * {@code YYYY-MM-DDTHH:MM:SS}, then no fraction, 3 digits (not all zero) or 6 digits (not ending in 000), then
      * {@code Z}; {@code null} for any other spelling.
      */
-    private @Nullable Instant timestamp() {
+    private Instant timestamp() {
         int p = pos;
         if (p + 20 > s.length()
                 || s.charAt(p + 4) != '-'

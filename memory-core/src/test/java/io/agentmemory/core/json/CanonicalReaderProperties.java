@@ -13,7 +13,6 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.LongRange;
-import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -154,7 +153,7 @@ class CanonicalReaderProperties {
 
     private static void assertAgreement(String text) {
         Message fast = CanonicalReader.read(text, MessageJson::metadataObject);
-        @Nullable Message strict;
+        Message strict;
         try {
             strict = MessageJson.strict(text);
         } catch (RuntimeException rejected) {
