@@ -98,6 +98,14 @@ class JdbcConfigurationTest {
 
     @Test
     void numbersDurationsAndSwitchesAreValidated() {
+        for (String cache : new String[] {"-1", "10000001", "lots"}) {
+            assertThat(configurationError(Map.of("memory.jdbc.url", h2("n"), "memory.jdbc.window-cache", cache))
+                            .getMessage())
+                    .contains("memory.jdbc.window-cache");
+        }
+        assertThat(JdbcSettings.fromConfig(Map.of("window-cache", "0")).windowCache())
+                .isZero();
+        assertThat(JdbcSettings.fromConfig(Map.of()).windowCache()).isEqualTo(JdbcSettings.DEFAULT_WINDOW_CACHE);
         assertThat(configurationError(Map.of("memory.jdbc.url", h2("n"), "memory.jdbc.pool-size", "0"))
                         .getMessage())
                 .contains("memory.jdbc.pool-size");

@@ -14,6 +14,7 @@ import io.agentmemory.Retention;
 import io.agentmemory.SessionKey;
 import io.agentmemory.TokenCount;
 import io.agentmemory.core.backend.BackendSupport;
+import io.agentmemory.core.backend.SessionCache;
 import io.agentmemory.core.json.MessageJson;
 import io.agentmemory.core.window.ContextWindows;
 import io.agentmemory.internal.Text;
@@ -22,9 +23,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -48,7 +51,6 @@ import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.params.ZRangeParams;
-import redis.clients.jedis.resps.Tuple;
 
 /**
  * The Redis backend: each session's messages in five keys of one cluster hash slot, written by one atomic Lua script
@@ -61,7 +63,8 @@ import redis.clients.jedis.resps.Tuple;
  * by rank, O(log n + offset + limit); with filters or a max age one script call that selects the messages by their
  * headers (plus one pipelined native read when more than a few dozen match: JSON is costly to pass through Lua).
  * {@code contextWindow} is one script call for small windows; larger ones get their range from the script and read
- * it natively, 1,024 messages a page. {@code count} is one native {@code ZCARD} (a script call with a max age).
+ * it natively, usually in one page, decoding only messages whose bytes differ from those of the session's last
+ * window (see the module's README). {@code count} is one native {@code ZCARD} (a script call with a max age).
  *
  * <p>Eviction listener: a listener must hear of removals before they are final and can veto them by throwing. A
  * script cannot call back, so with a listener (anything but {@link EvictionListener#NONE}) a write that would remove
@@ -85,8 +88,10 @@ public final class RedisMemory implements Memory {
     private static final byte[] SEQ_MARKER = ",\"seq\":1,".getBytes(StandardCharsets.US_ASCII);
     /** Up to this many messages a read script returns as JSON; more are fetched natively (Lua copies are slow). */
     private static final int INLINE = 32;
-    /** Messages per page of a context window read natively. */
+    /** Messages of the first page of a context window read natively, when the script gives no lower bound. */
     private static final int PAGE = 1024;
+    /** The most messages one page of a context window holds; pages double up to this. */
+    private static final int MAX_PAGE = 16_384;
 
     private final UnifiedJedis jedis;
     private final RedisSettings settings;
@@ -96,7 +101,13 @@ public final class RedisMemory implements Memory {
     private final byte[] ttlMillis;
     private final byte[] leaseMillis;
     private final List<byte[]> retentionArgs;
+    /** The decoded messages of large windows, by sequence, with the bytes they were decoded from. */
+    private final SessionCache<Map<Long, Decoded>> decoded;
+
     private volatile boolean closed;
+
+    /** A message and the stored bytes it was decoded from: the same bytes always decode to an equal message. */
+    private record Decoded(byte[] json, Message message) {}
 
     private RedisMemory(UnifiedJedis jedis, RedisSettings settings, MemoryContext context) {
         this.jedis = jedis;
@@ -106,6 +117,7 @@ public final class RedisMemory implements Memory {
         this.reportRemovals = context.evictionListener() != EvictionListener.NONE;
         this.ttlMillis = bytes(settings.ttl().map(Duration::toMillis).orElse(0L));
         this.leaseMillis = bytes(settings.lockLease().toMillis());
+        this.decoded = new SessionCache<>(settings.windowCache());
         Retention r = context.retention();
         this.retentionArgs = List.of(
                 bytes(r.overflow().map(Retention.Overflow::maxSize).orElse(0)),
@@ -260,6 +272,7 @@ public final class RedisMemory implements Memory {
     public boolean delete(SessionKey key) {
         checkOpen();
         BackendSupport.requireKey(key);
+        decoded.remove(key);
         return reportRemovals ? deleteReporting(key) : deleteQuietly(key);
     }
 
@@ -766,7 +779,12 @@ public final class RedisMemory implements Memory {
                 pinned.add(m);
                 skip.add(m.sequence());
             }
-            return ContextWindows.select(maxTokens, pinned, new Pages(hi, lo, skip), PAGE);
+            Pages pages = new Pages(hi, lo, skip);
+            List<Message> window = ContextWindows.select(maxTokens, pinned, pages, pages.firstPage);
+            if (decoded.enabled()) {
+                decoded.put(key, pages.seen, pages.seen.size());
+            }
+            return window;
         }
 
         /**
@@ -777,21 +795,42 @@ public final class RedisMemory implements Memory {
             private final double lo;
             private final Set<Long> skip;
             private double hi;
-            private List<Tuple> page = List.of();
+            private List<byte[]> page = List.of();
+            private long[] seqs = new long[0];
             private int next;
             private boolean exhausted;
+            /** The size of the first page: the whole range when the script bounded it, else {@link #PAGE}. */
+            final int firstPage;
+
+            private int pageSize;
+            /** Decoded messages of this session's last window, if kept. */
+            private final Map<Long, Decoded> known;
+            /** The messages handed out, for the next window. */
+            final Map<Long, Decoded> seen = new HashMap<>();
+
+            /** The sequence number in a stored message's JSON: read off its start, or by parsing it all. */
+            private long sequenceOf(byte[] json) {
+                long seq = storedSequence(json);
+                return seq > 0 ? seq : parse(json, key).sequence();
+            }
 
             Pages(long hi, double lo, Set<Long> skip) {
                 this.hi = hi;
                 this.lo = lo;
                 this.skip = skip;
+                this.firstPage = lo == Double.NEGATIVE_INFINITY
+                        ? PAGE
+                        : (int) Math.max(16, Math.min(MAX_PAGE, hi - (long) lo + 1));
+                this.pageSize = firstPage;
+                Map<Long, Decoded> held = decoded.enabled() ? decoded.get(key) : null;
+                this.known = held == null ? Map.of() : held;
             }
 
             @Override
             public boolean hasNext() {
                 while (true) {
                     while (next < page.size()) {
-                        if (!skip.contains((long) page.get(next).getScore())) {
+                        if (!skip.contains(seqs[next])) {
                             return true;
                         }
                         next++;
@@ -800,17 +839,26 @@ public final class RedisMemory implements Memory {
                         return false;
                     }
                     double max = hi;
+                    int size = pageSize;
+                    // Without scores: Redis formats them and the client parses them, which costs as much as the read;
+                    // each message's JSON holds its sequence near the start.
                     page = call(
                             "read the context window of " + key,
-                            () -> jedis.zrangeWithScores(
+                            () -> jedis.zrange(
                                     sessionKeys.get(RedisKeys.MESSAGES),
                                     ZRangeParams.zrangeByScoreParams(max, lo)
                                             .rev()
-                                            .limit(0, PAGE)));
+                                            .limit(0, size)));
+                    seqs = new long[page.size()];
+                    for (int i = 0; i < seqs.length; i++) {
+                        seqs[i] = sequenceOf(page.get(i));
+                    }
                     next = 0;
-                    exhausted = page.size() < PAGE;
+                    // A page as long as the rest of the range has read all of it.
+                    exhausted = page.size() < size || (lo != Double.NEGATIVE_INFINITY && size >= max - lo + 1);
+                    pageSize = Math.min(MAX_PAGE, pageSize * 2);
                     if (!page.isEmpty()) {
-                        hi = page.get(page.size() - 1).getScore() - 1;
+                        hi = seqs[seqs.length - 1] - 1;
                     }
                 }
             }
@@ -820,7 +868,18 @@ public final class RedisMemory implements Memory {
                 if (!hasNext()) {
                     throw new NoSuchElementException();
                 }
-                return parse(page.get(next++).getBinaryElement(), key);
+                long seq = seqs[next];
+                byte[] json = page.get(next++);
+                Decoded d = known.get(seq);
+                if (d == null || !Arrays.equals(d.json(), json)) {
+                    d = new Decoded(json, parse(json, key));
+                    if (d.message().sequence() != seq) {
+                        throw new IntegrityException("a stored message of " + key + " has sequence number "
+                                + d.message().sequence() + " in its text but was read as " + seq);
+                    }
+                }
+                seen.put(seq, d);
+                return d.message();
             }
         }
 
@@ -842,6 +901,36 @@ public final class RedisMemory implements Memory {
         public String toString() {
             return "RedisStore[" + key + "]";
         }
+    }
+
+    private static final byte[] JSON_START = "{\"v\":1,\"id\":\"".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] SEQ_FIELD = ",\"seq\":".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * The sequence number of a stored message's canonical JSON ({@code {"v":1,"id":"...","seq":N,...}}), read off
+     * its start; 0 if the text does not start that way (the caller then parses it).
+     */
+    static long storedSequence(byte[] json) {
+        if (!Arrays.equals(json, 0, Math.min(json.length, JSON_START.length), JSON_START, 0, JSON_START.length)) {
+            return 0;
+        }
+        int i = JSON_START.length;
+        while (i < json.length && json[i] != '"') {
+            i += json[i] == '\\' ? 2 : 1;
+        }
+        i++;
+        if (i + SEQ_FIELD.length > json.length
+                || !Arrays.equals(json, i, i + SEQ_FIELD.length, SEQ_FIELD, 0, SEQ_FIELD.length)) {
+            return 0;
+        }
+        i += SEQ_FIELD.length;
+        long seq = 0;
+        int digits = 0;
+        while (i < json.length && json[i] >= '0' && json[i] <= '9' && digits < 18) {
+            seq = seq * 10 + (json[i++] - '0');
+            digits++;
+        }
+        return digits == 0 || i >= json.length || (json[i] != ',' && json[i] != '}') ? 0 : seq;
     }
 
     private static int indexOf(byte[] haystack, byte[] needle) {

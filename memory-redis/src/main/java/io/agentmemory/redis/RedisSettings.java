@@ -43,6 +43,9 @@ import java.util.regex.Pattern;
  *       writer has locked</td><td>5s</td></tr>
  *   <tr><td>lock-lease</td><td>how long a writer may hold a session while its eviction listener runs; a writer
  *       that dies meanwhile blocks the session's writes this long at most</td><td>30s</td></tr>
+ *   <tr><td>window-cache</td><td>how many decoded messages the memory keeps for large context windows, across
+ *       sessions (0: none); a window still reads every message, but decodes only those whose stored bytes
+ *       differ from the held ones</td><td>10000</td></tr>
  * </table>
  */
 public final class RedisSettings {
@@ -58,10 +61,23 @@ public final class RedisSettings {
     public static final String TTL = "ttl";
     public static final String TIMEOUT = "timeout";
     public static final String LOCK_LEASE = "lock-lease";
+    public static final String WINDOW_CACHE = "window-cache";
 
     /** Every key {@link #fromConfig(Map)} accepts. */
-    public static final Set<String> KEYS =
-            Set.of(URL, HOST, PORT, CLUSTER, USER, PASSWORD, TLS, DATABASE, KEY_PREFIX, TTL, TIMEOUT, LOCK_LEASE);
+    public static final Set<String> KEYS = Set.of(
+            URL,
+            HOST,
+            PORT,
+            CLUSTER,
+            USER,
+            PASSWORD,
+            TLS,
+            DATABASE,
+            KEY_PREFIX,
+            TTL,
+            TIMEOUT,
+            LOCK_LEASE,
+            WINDOW_CACHE);
 
     /** The keys whose values are secrets. */
     public static final Set<String> SECRET_KEYS = Set.of(PASSWORD);
@@ -81,6 +97,7 @@ public final class RedisSettings {
     private final Duration ttl;
     private final Duration timeout;
     private final Duration lockLease;
+    private final int windowCache;
 
     /**
      * One server address.
@@ -128,6 +145,10 @@ public final class RedisSettings {
         }
         checkPositive(TIMEOUT, b.timeout);
         checkPositive(LOCK_LEASE, b.lockLease);
+        if (b.windowCache < 0 || b.windowCache > 10_000_000) {
+            throw new ConfigurationException(
+                    PREFIX + WINDOW_CACHE + " is " + b.windowCache + "; it must be 0 to 10000000 messages");
+        }
         if (b.timeout.toMillis() > Integer.MAX_VALUE) {
             throw new ConfigurationException(PREFIX + TIMEOUT + " is " + b.timeout + "; at most 24 days are allowed");
         }
@@ -144,6 +165,7 @@ public final class RedisSettings {
         this.ttl = b.ttl;
         this.timeout = b.timeout;
         this.lockLease = b.lockLease;
+        this.windowCache = b.windowCache;
     }
 
     private static void checkPrefix(String prefix) {
@@ -237,6 +259,7 @@ public final class RedisSettings {
         get(config, TTL).map(v -> duration(TTL, v)).ifPresent(b::ttl);
         get(config, TIMEOUT).map(v -> duration(TIMEOUT, v)).ifPresent(b::timeout);
         get(config, LOCK_LEASE).map(v -> duration(LOCK_LEASE, v)).ifPresent(b::lockLease);
+        get(config, WINDOW_CACHE).map(v -> integer(WINDOW_CACHE, v)).ifPresent(b::windowCache);
         return b.build();
     }
 
@@ -363,6 +386,11 @@ public final class RedisSettings {
         return lockLease;
     }
 
+    /** How many decoded messages the memory keeps for context windows; 0 for none. */
+    public int windowCache() {
+        return windowCache;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof RedisSettings s
@@ -375,12 +403,14 @@ public final class RedisSettings {
                 && keyPrefix.equals(s.keyPrefix)
                 && Objects.equals(ttl, s.ttl)
                 && timeout.equals(s.timeout)
-                && lockLease.equals(s.lockLease);
+                && lockLease.equals(s.lockLease)
+                && windowCache == s.windowCache;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(nodes, cluster, user, password, tls, database, keyPrefix, ttl, timeout, lockLease);
+        return Objects.hash(
+                nodes, cluster, user, password, tls, database, keyPrefix, ttl, timeout, lockLease, windowCache);
     }
 
     /** Every setting but the password, which shows as {@code ****} when set. */
@@ -389,7 +419,7 @@ public final class RedisSettings {
         return "RedisSettings[nodes=" + nodes + ", cluster=" + cluster + ", user=" + (user == null ? "default" : user)
                 + ", password=" + (password == null ? "none" : "****") + ", tls=" + tls + ", database=" + database
                 + ", keyPrefix=" + keyPrefix + ", ttl=" + (ttl == null ? "none" : ttl) + ", timeout=" + timeout
-                + ", lockLease=" + lockLease + "]";
+                + ", lockLease=" + lockLease + ", windowCache=" + windowCache + "]";
     }
 
     /** Builds {@link RedisSettings}; {@link #build()} validates. Not thread-safe. */
@@ -404,6 +434,7 @@ public final class RedisSettings {
         private Duration ttl;
         private Duration timeout = Duration.ofSeconds(5);
         private Duration lockLease = Duration.ofSeconds(30);
+        private int windowCache = 10_000;
 
         private Builder() {}
 
@@ -461,6 +492,12 @@ public final class RedisSettings {
 
         public Builder lockLease(Duration lockLease) {
             this.lockLease = lockLease;
+            return this;
+        }
+
+        /** How many decoded messages the memory keeps for context windows, 0 to 10,000,000; 0 for none. */
+        public Builder windowCache(int messages) {
+            this.windowCache = messages;
             return this;
         }
 

@@ -207,11 +207,14 @@ if op == 'window' then
   end
   local lo, walked = nil, 0
   if total <= budget then
-    -- Every unpinned message fits, whatever the tool groups: the walk is all of them.
+    -- Every unpinned message fits, whatever the tool groups: the walk is all of them, from the oldest unpinned one
+    -- (so that the client reads the range in one page).
     if count <= inline then
       lo = 0
-      walked = count
+    else
+      lo = seqOf(redis.call('ZRANGE', u, 0, 0)[1])
     end
+    walked = count
   else
     -- Walk newest first until the budget is overdrawn.
     local spent, rank, done = 0, 0, false

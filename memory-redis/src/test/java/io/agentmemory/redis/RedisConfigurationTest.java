@@ -94,6 +94,9 @@ class RedisConfigurationTest {
         wrong.put(Map.of("port", "70000"), "memory.redis.port");
         wrong.put(Map.of("tls", "false", "url", "rediss://x:1"), "memory.redis.tls");
         wrong.put(Map.of("passwort", "x"), "memory.redis.passwort");
+        wrong.put(Map.of("window-cache", "-1"), "memory.redis.window-cache");
+        wrong.put(Map.of("window-cache", "10000001"), "memory.redis.window-cache");
+        wrong.put(Map.of("window-cache", "lots"), "memory.redis.window-cache");
         wrong.forEach((config, named) -> assertThatThrownBy(() -> RedisSettings.fromConfig(config))
                 .as("%s", config)
                 .isInstanceOf(ConfigurationException.class)

@@ -180,6 +180,53 @@ class RedisServerSideTest {
                 .orElseThrow();
     }
 
+    private static Memory openCaching(int windowCache) {
+        return RedisMemory.open(
+                RedisSettings.builder()
+                        .node("127.0.0.1", server.port())
+                        .keyPrefix(PREFIX)
+                        .windowCache(windowCache)
+                        .build(),
+                TestContexts.with(Retention.none(), io.agentmemory.EvictionListener.NONE));
+    }
+
+    /**
+     * A large window decodes only messages whose stored bytes it has not decoded before; another process deleting
+     * the session and writing other messages under the same sequence numbers is seen at once.
+     */
+    @Test
+    void largeWindowsDecodeOnlyWhatChanged() {
+        SessionKey key = SessionKey.of("acme", "cached-window");
+        try (Memory mine = openCaching(10_000);
+                Memory theirs = openCaching(10_000);
+                Memory uncached = openCaching(0)) {
+            MemoryStore store = mine.session(key);
+            store.add(Message.system("be brief"));
+            store.addAll(IntStream.range(0, 100)
+                    .mapToObj(i -> Message.user("old " + i))
+                    .toList());
+            List<Message> first = store.contextWindow(1_000_000);
+            store.add(Message.user("newest"));
+            List<Message> second = store.contextWindow(1_000_000);
+            assertThat(second).hasSize(102).isEqualTo(store.history());
+            for (int i = 1; i < first.size(); i++) {
+                assertThat(second.get(i)).as("message %d", i).isSameAs(first.get(i));
+            }
+            List<Message> plain = uncached.session(key).contextWindow(1_000_000);
+            assertThat(plain).isEqualTo(second);
+            assertThat(uncached.session(key).contextWindow(1_000_000).get(50)).isNotSameAs(plain.get(50));
+
+            theirs.delete(key);
+            theirs.session(key)
+                    .addAll(IntStream.range(0, 101)
+                            .mapToObj(i -> Message.user("new " + i))
+                            .toList());
+            List<Message> rewritten = store.contextWindow(1_000_000);
+            assertThat(rewritten).isEqualTo(theirs.session(key).history()).hasSize(101);
+            assertThat(rewritten).allMatch(m -> m.content().startsWith("new "));
+        }
+    }
+
     @Test
     void windowsSpanningSeveralPagesFollowTheSharedRule() {
         try (Memory memory = open(Retention.none(), io.agentmemory.EvictionListener.NONE, null)) {

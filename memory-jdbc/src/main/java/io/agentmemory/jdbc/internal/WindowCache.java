@@ -2,10 +2,9 @@ package io.agentmemory.jdbc.internal;
 
 import io.agentmemory.Message;
 import io.agentmemory.SessionKey;
+import io.agentmemory.core.backend.SessionCache;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
@@ -23,20 +22,18 @@ import java.util.concurrent.ThreadLocalRandom;
  * was when the entry was made, minus what has been deleted since. A window asks for the text of every other row, and
  * checks the epoch the database reports in the same statement; a mismatch drops the entry and reads again.
  *
- * <p>Bounded by a number of messages across sessions: the least recently read sessions are dropped first. Thread-safe
- * (a lock held for map updates only; entries are immutable).
+ * <p>Bounded by a number of messages across sessions: the least recently read sessions are dropped first
+ * ({@link SessionCache}). Thread-safe.
  */
 final class WindowCache {
     /** What one session's entry holds: the epoch and range it covers, and the messages by sequence number. */
     record Entry(long epoch, long lo, long hi, Map<Long, Message> messages) {}
 
-    private final int capacity;
-    private final LinkedHashMap<SessionKey, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
-    private long held;
+    private final SessionCache<Entry> entries;
 
     /** @param capacity the most messages held across sessions; 0 holds none */
     WindowCache(int capacity) {
-        this.capacity = capacity;
+        this.entries = new SessionCache<>(capacity);
     }
 
     /** A new session row's epoch: random and never 0. */
@@ -49,10 +46,11 @@ final class WindowCache {
     }
 
     boolean enabled() {
-        return capacity > 0;
+        return entries.enabled();
     }
 
-    synchronized Entry get(SessionKey key) {
+    /** The entry of {@code key}, or null. */
+    Entry get(SessionKey key) {
         return entries.get(key);
     }
 
@@ -61,39 +59,14 @@ final class WindowCache {
      * number {@code lo} to {@code hi} (pinned and unpinned), and perhaps pinned rows below {@code lo}.
      */
     void put(SessionKey key, long epoch, long lo, long hi, List<Message> messages) {
-        if (capacity == 0 || messages.isEmpty() || messages.size() > capacity) {
-            remove(key);
-            return;
-        }
         Map<Long, Message> bySeq = new HashMap<>(messages.size() * 4 / 3 + 1);
         for (Message m : messages) {
             bySeq.put(m.sequence(), m);
         }
-        Entry entry = new Entry(epoch, lo, hi, Collections.unmodifiableMap(bySeq));
-        synchronized (this) {
-            Entry old = entries.put(key, entry);
-            held += entry.messages().size() - (old == null ? 0 : old.messages().size());
-            Iterator<Map.Entry<SessionKey, Entry>> eldest = entries.entrySet().iterator();
-            while (held > capacity && eldest.hasNext()) {
-                Map.Entry<SessionKey, Entry> e = eldest.next();
-                if (e.getKey().equals(key)) {
-                    continue;
-                }
-                held -= e.getValue().messages().size();
-                eldest.remove();
-            }
-        }
+        entries.put(key, new Entry(epoch, lo, hi, Collections.unmodifiableMap(bySeq)), messages.size());
     }
 
-    synchronized void remove(SessionKey key) {
-        Entry old = entries.remove(key);
-        if (old != null) {
-            held -= old.messages().size();
-        }
-    }
-
-    /** How many messages are held, for tests. */
-    synchronized long held() {
-        return held;
+    void remove(SessionKey key) {
+        entries.remove(key);
     }
 }
