@@ -469,12 +469,17 @@ public final class Backend {
                                         .set("known_hi", cached == null ? 0L : cached.hi()));
                 ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-                limit = rs.getInt(6);
-                epoch = rs.getLong(7);
-                epochKnown = !rs.wasNull();
-                Dialect.RawRow row = raw(rs, 2);
+                long seq = rs.getLong(1);
+                if (seq == 0) {
+                    limit = rs.getInt(2);
+                    String e = rs.getString(3);
+                    epochKnown = e != null;
+                    epoch = e == null ? 0 : Long.parseLong(e);
+                    continue;
+                }
+                Dialect.RawRow row = new Dialect.RawRow(Math.abs(seq), rs.getInt(2), rs.getString(3), rs.getString(4));
                 bodiesOmitted |= row.body() == null;
-                (rs.getInt(1) == 0 ? pinnedRows : page).add(row);
+                (seq < 0 ? pinnedRows : page).add(row);
             }
         }
         if (bodiesOmitted && (cached == null || !epochKnown || epoch != cached.epoch())) {
@@ -534,10 +539,7 @@ public final class Backend {
             return decode(key, row);
         }
         Message m = cached == null ? null : cached.messages().get(row.seq());
-        if (m == null
-                || m.tokenCount().isEmpty()
-                || m.tokenCount().get().tokens() != row.tokens()
-                || !m.tokenCount().get().counterId().equals(row.counter())) {
+        if (m == null || m.tokenCount().isEmpty() || m.tokenCount().get().tokens() != row.tokens()) {
             throw new StaleEntry();
         }
         return m;

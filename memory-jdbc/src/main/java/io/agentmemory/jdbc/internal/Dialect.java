@@ -113,27 +113,35 @@ public abstract class Dialect {
     }
 
     /**
-     * The first page of a window in one statement: the pinned messages ({@code part} 0) and the newest unpinned ones
-     * ({@code part} 1), each row with the page's row limit and the session's epoch (see {@link WindowCache}); the
-     * body is null for rows with a sequence number from {@code {known_lo}} to {@code {known_hi}}. The rows come in no particular order (the caller sorts
-     * each part), which spares the database a sort. The limit is estimated in the statement (see
-     * {@link #firstPageLimit()}) or, where the dialect does not, given as the parameter {@code {limit}}.
+     * The first page of a window in one statement, four columns a row ({@code seq, tokens, token_counter, body}; every
+     * column a row carries costs the driver time on windows of thousands of rows):
+     *
+     * <ul>
+     *   <li>one header row with sequence number 0: the page's row limit in {@code tokens} and the session's epoch
+     *       (see {@link WindowCache}) as text in {@code token_counter}, null without a session;
+     *   <li>the pinned messages, with their sequence numbers negated;
+     *   <li>the newest unpinned messages, at most the page's row limit.
+     * </ul>
+     *
+     * Rows with a sequence number from {@code {known_lo}} to {@code {known_hi}} come without their counter and text
+     * (null). The rows come in no particular order (the caller sorts them), which spares the database a sort. The
+     * limit is estimated in the statement (see {@link #firstPageLimit()}) or, where the dialect does not, given as
+     * the parameter {@code {limit}}.
      */
     private String windowFirst(String live) {
-        String pinned = "(SELECT 0 AS part, " + ROW + " FROM " + m + " WHERE " + KEY + " AND pinned)";
-        String unpinned = "(SELECT 1 AS part, " + ROW + " FROM " + m + " WHERE " + KEY + " AND NOT pinned" + live
-                + " ORDER BY seq DESC LIMIT ";
-        // The text of rows in the range the caller holds decoded is not sent; the epoch tells whether it still may.
-        String columns = "part, seq, tokens, token_counter,"
-                + " CASE WHEN seq >= {known_lo} AND seq <= {known_hi} THEN NULL ELSE body END";
-        String epoch = " CROSS JOIN (SELECT MAX(epoch) AS epoch FROM " + s + " WHERE " + KEY + ") e";
+        String known = "seq >= {known_lo} AND seq <= {known_hi}";
+        String columns = ", tokens, CASE WHEN " + known + " THEN NULL ELSE token_counter END, CASE WHEN " + known
+                + " THEN NULL ELSE body END FROM " + m + " WHERE " + KEY;
+        String epoch = "(SELECT CAST(MAX(epoch) AS VARCHAR(20)) FROM " + s + " WHERE " + KEY + ")";
+        String pinned = "(SELECT -seq" + columns + " AND pinned)";
+        String unpinned = "(SELECT seq" + columns + " AND NOT pinned" + live + " ORDER BY seq DESC LIMIT ";
         if (!estimatesWindowPageInSql()) {
-            return "SELECT " + columns + ", CAST({limit} AS INTEGER) AS lim, e.epoch FROM (" + pinned + " UNION ALL "
-                    + unpinned + "{limit})) w" + epoch;
+            return "SELECT CAST(0 AS BIGINT), CAST({limit} AS INTEGER), " + epoch + ", CAST(NULL AS VARCHAR)"
+                    + " UNION ALL " + pinned + " UNION ALL " + unpinned + "{limit})";
         }
-        return "WITH l AS (SELECT CAST(" + firstPageLimit() + " AS INTEGER) AS lim) SELECT " + columns
-                + ", lim, e.epoch FROM (" + pinned + " UNION ALL " + unpinned + "(SELECT lim FROM l))) w CROSS JOIN l"
-                + epoch;
+        String limit = "(SELECT CAST(" + firstPageLimit() + " AS INTEGER))";
+        return "SELECT CAST(0 AS BIGINT), " + limit + ", " + epoch + ", CAST(NULL AS VARCHAR) UNION ALL " + pinned
+                + " UNION ALL " + unpinned + limit + ")";
     }
 
     /**

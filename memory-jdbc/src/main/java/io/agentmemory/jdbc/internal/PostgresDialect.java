@@ -15,7 +15,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * PostgreSQL (11 or later, UTF8 server encoding). Metadata is {@code jsonb} and filtered in SQL; one message is
+ * PostgreSQL (12 or later, UTF8 server encoding). Metadata is {@code jsonb} and filtered in SQL; one message is
  * appended by one statement (a data-modifying CTE that bumps the session's counter row, {@code INSERT ... ON CONFLICT
  * DO UPDATE ... RETURNING}, and inserts the message); migrations hold a transaction-scoped advisory lock.
  * Immutable and thread-safe.
@@ -105,9 +105,9 @@ public final class PostgresDialect extends Dialect {
     @Override
     public void check(Connection connection) throws SQLException {
         int major = connection.getMetaData().getDatabaseMajorVersion();
-        if (major < 11) {
+        if (major < 12) {
             throw new ConfigurationException(
-                    "the jdbc backend needs PostgreSQL 11 or later; the server is version " + major);
+                    "the jdbc backend needs PostgreSQL 12 or later; the server is version " + major);
         }
         try (Statement st = connection.createStatement();
                 ResultSet rs = st.executeQuery("SHOW server_encoding")) {
