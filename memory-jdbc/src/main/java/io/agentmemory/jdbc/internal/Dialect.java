@@ -85,7 +85,7 @@ public abstract class Dialect {
         updateSession = Sql.of("UPDATE " + s + " SET last_seq = {last_seq}, pinned_count = {pinned_count},"
                 + " unpinned_count = {unpinned_count}, unpinned_tokens = {unpinned_tokens} WHERE " + KEY);
         headersAfter = Sql.of("SELECT " + HEADER + " FROM " + m + " WHERE " + KEY
-                + " AND NOT pinned AND seq > {after} ORDER BY seq LIMIT {limit}");
+                + " AND NOT pinned AND seq > {after} ORDER BY " + unpinnedOrder("") + " LIMIT {limit}");
         expiredHeaders = Sql.of(
                 "SELECT " + HEADER + " FROM " + m + " WHERE " + KEY + " AND NOT pinned AND ts < {cutoff} ORDER BY seq");
         answers = Sql.of("SELECT " + HEADER + " FROM " + m + " WHERE " + KEY
@@ -134,7 +134,8 @@ public abstract class Dialect {
                 + " THEN NULL ELSE body END FROM " + m + " WHERE " + KEY;
         String epoch = "(SELECT CAST(MAX(epoch) AS VARCHAR(20)) FROM " + s + " WHERE " + KEY + ")";
         String pinned = "(SELECT -seq" + columns + " AND pinned)";
-        String unpinned = "(SELECT seq" + columns + " AND NOT pinned" + live + " ORDER BY seq DESC LIMIT ";
+        String unpinned =
+                "(SELECT seq" + columns + " AND NOT pinned" + live + " ORDER BY " + unpinnedOrder(" DESC") + " LIMIT ";
         if (!estimatesWindowPageInSql()) {
             return "SELECT CAST(0 AS BIGINT), CAST({limit} AS INTEGER), " + epoch + ", CAST(NULL AS VARCHAR)"
                     + " UNION ALL " + pinned + " UNION ALL " + unpinned + "{limit})";
@@ -164,6 +165,15 @@ public abstract class Dialect {
      */
     protected abstract boolean estimatesWindowPageInSql();
 
+    /**
+     * The {@code ORDER BY} list that orders a session's unpinned messages by sequence number ({@code direction}
+     * {@code ""} or {@code " DESC"}) the way the database reads them off an index without sorting: by default just
+     * {@code seq}.
+     */
+    protected String unpinnedOrder(String direction) {
+        return "seq" + direction;
+    }
+
     /** The most rows a window reads in one statement. */
     public final int maxWindowPage() {
         return 65536;
@@ -171,7 +181,7 @@ public abstract class Dialect {
 
     private String windowNext(String live) {
         return "SELECT " + ROW + " FROM " + m + " WHERE " + KEY + " AND NOT pinned" + live
-                + " AND seq < {before} ORDER BY seq DESC LIMIT {limit}";
+                + " AND seq < {before} ORDER BY " + unpinnedOrder(" DESC") + " LIMIT {limit}";
     }
 
     /**

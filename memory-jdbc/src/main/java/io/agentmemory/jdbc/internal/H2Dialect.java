@@ -120,6 +120,17 @@ public final class H2Dialect extends Dialect {
         }
     }
 
+    /**
+     * H2 reads a session's unpinned messages off the index {@code (tenant, session_id, scope, pinned, seq)}, and
+     * orders them without sorting only when the {@code ORDER BY} names every column of it; with {@code ORDER BY seq}
+     * alone it reads the whole session and sorts it (measured: 2,001 rows scanned for 16).
+     */
+    @Override
+    protected String unpinnedOrder(String direction) {
+        return "tenant" + direction + ", session_id" + direction + ", scope" + direction + ", pinned" + direction
+                + ", seq" + direction;
+    }
+
     @Override
     protected boolean estimatesWindowPageInSql() {
         return false;
