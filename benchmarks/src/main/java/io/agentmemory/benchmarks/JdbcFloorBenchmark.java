@@ -45,7 +45,7 @@ public class JdbcFloorBenchmark {
     private static final String INSERT =
             "INSERT INTO " + JdbcBenchmarkDatabases.FLOOR_TABLE + " (session_id, role, content) VALUES (?, ?, ?)";
     private static final String SELECT = "SELECT role, content FROM " + JdbcBenchmarkDatabases.FLOOR_TABLE
-            + " WHERE session_id = ? ORDER BY id DESC LIMIT ?";
+            + " WHERE session_id = ? ORDER BY session_id DESC, id DESC LIMIT ?";
 
     /** The pool and the parameters. */
     @State(Scope.Benchmark)
