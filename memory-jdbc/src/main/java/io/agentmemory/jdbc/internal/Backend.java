@@ -140,6 +140,7 @@ public final class Backend {
         boolean pinned;
         long unpinnedCount;
         long unpinnedTokens;
+        long head;
         OffsetDateTime oldestTimestamp;
         try (PreparedStatement ps = sql.prepare(c, params);
                 ResultSet rs = ps.executeQuery()) {
@@ -154,6 +155,7 @@ public final class Backend {
             unpinnedCount = rs.getLong(4);
             unpinnedTokens = rs.getLong(5);
             oldestTimestamp = rs.getObject(6, OffsetDateTime.class);
+            head = rs.getLong(10);
         }
         if (!retention.isNone()) {
             Instant cutoff = expiryCutoff();
@@ -161,7 +163,7 @@ public final class Backend {
                     && ((!pinned && m.timestamp().isBefore(cutoff))
                             || (oldestTimestamp != null
                                     && oldestTimestamp.toInstant().isBefore(cutoff)));
-            applyRetention(c, key, unpinnedCount, unpinnedTokens, mayExpire ? cutoff : null);
+            applyRetention(c, key, unpinnedCount, unpinnedTokens, head, mayExpire ? cutoff : null);
         }
         return m.stored(seq, p.count());
     }
@@ -248,7 +250,7 @@ public final class Backend {
         }
         if (!retention.isNone()) {
             // Expired messages are found by an index probe; the batch's own timestamps need no extra check.
-            applyRetention(c, key, unpinnedCount, unpinnedTokens, cutoff);
+            applyRetention(c, key, unpinnedCount, unpinnedTokens, session.head(), cutoff);
         }
         return stored;
     }
@@ -258,16 +260,17 @@ public final class Backend {
      * the session's counters and reports the removed messages to the listener before the caller commits. A listener
      * that throws fails the write with {@link ErrorCode#CALLBACK_FAILED} and the transaction rolls back.
      *
+     * @param head no unpinned message of the session has a lower sequence number (0 if unknown)
      * @param expiryCutoff the expiry cutoff if expired messages may exist, else null
      */
     private void applyRetention(
-            Connection c, SessionKey key, long unpinnedCount, long unpinnedTokens, Instant expiryCutoff)
+            Connection c, SessionKey key, long unpinnedCount, long unpinnedTokens, long head, Instant expiryCutoff)
             throws SQLException {
         if (expiryCutoff == null && !RetentionPlan.overLimits(retention, unpinnedCount, unpinnedTokens)) {
             return;
         }
         Sql.Params keyParams = keyParams(key);
-        RetentionPlan plan = new RetentionPlan(c, dialect, keyParams, key, unpinnedCount, unpinnedTokens);
+        RetentionPlan plan = new RetentionPlan(c, dialect, keyParams, key, unpinnedCount, unpinnedTokens, head);
         plan.apply(retention, expiryCutoff);
         Map<Long, RemovalCause> removed = plan.removed();
         if (removed.isEmpty()) {
@@ -279,7 +282,8 @@ public final class Backend {
                 keyParams
                         .copy()
                         .set("unpinned_count", plan.unpinnedCount())
-                        .set("unpinned_tokens", plan.unpinnedTokens()),
+                        .set("unpinned_tokens", plan.unpinnedTokens())
+                        .set("head", plan.newHead()),
                 seqs,
                 reporting);
         if (rows.size() != removed.size()) {

@@ -356,8 +356,11 @@ public abstract class Dialect {
         return out;
     }
 
-    /** A session's row: its sequence counter and message counters. */
-    public record SessionRow(long lastSeq, long pinnedCount, long unpinnedCount, long unpinnedTokens) {}
+    /**
+     * A session's row: its last sequence number, counters, and head (no unpinned message has a lower sequence
+     * number; 0 when unknown).
+     */
+    public record SessionRow(long lastSeq, long pinnedCount, long unpinnedCount, long unpinnedTokens, long head) {}
 
     /** A stored message as read: sequence, token count, counter id and its JSON text (null if not read). */
     public record RawRow(long seq, int tokens, String counter, String body) {}

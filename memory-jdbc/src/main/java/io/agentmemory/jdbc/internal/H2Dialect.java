@@ -43,8 +43,8 @@ public final class H2Dialect extends Dialect {
 
     H2Dialect(Tables tables) {
         super(tables, "{meta} FORMAT JSON");
-        selectSession = Sql.of("SELECT last_seq, pinned_count, unpinned_count, unpinned_tokens, epoch FROM " + s
-                + " WHERE " + KEY + " FOR UPDATE");
+        selectSession = Sql.of("SELECT last_seq, pinned_count, unpinned_count, unpinned_tokens, epoch,"
+                + " COALESCE(head_seq, 0) FROM " + s + " WHERE " + KEY + " FOR UPDATE");
         insertSession = Sql.of(
                 "INSERT INTO " + s + " (tenant, session_id, scope, last_seq, pinned_count,"
                         + " unpinned_count, unpinned_tokens, epoch) VALUES ({tenant}, {session}, {scope}, 0, 0, 0, 0, {epoch})");
@@ -52,7 +52,7 @@ public final class H2Dialect extends Dialect {
         rowsBySeq = Sql.of("SELECT " + ROW + " FROM " + m + " WHERE " + KEY + " AND seq = {seq}");
         deleteBySeq = Sql.of("DELETE FROM " + m + " WHERE " + KEY + " AND seq = {seq}");
         updateUnpinned = Sql.of("UPDATE " + s + " SET unpinned_count = {unpinned_count},"
-                + " unpinned_tokens = {unpinned_tokens} WHERE " + KEY);
+                + " unpinned_tokens = {unpinned_tokens}, head_seq = {head} WHERE " + KEY);
     }
 
     @Override
@@ -108,7 +108,11 @@ public final class H2Dialect extends Dialect {
                         List.of(
                                 "CREATE UNIQUE INDEX IF NOT EXISTS " + tables.index("messages_id") + " ON " + m
                                         + " (message_id, tenant, session_id, scope)",
-                                "DROP INDEX IF EXISTS " + tables.qualifiedIndex("messages_message_id"))));
+                                "DROP INDEX IF EXISTS " + tables.qualifiedIndex("messages_message_id"))),
+                new Migration(
+                        4,
+                        "session heads, so that retention finds the oldest messages without passing deleted ones",
+                        List.of("ALTER TABLE " + s + " ADD COLUMN IF NOT EXISTS head_seq BIGINT")));
     }
 
     @Override
@@ -161,7 +165,8 @@ public final class H2Dialect extends Dialect {
         try (PreparedStatement ps = selectSession.prepare(connection, key);
                 ResultSet rs = ps.executeQuery()) {
             if (rs.next()) {
-                SessionRow row = new SessionRow(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+                SessionRow row =
+                        new SessionRow(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(6));
                 rs.getLong(5);
                 if (rs.wasNull()) {
                     // A session from before schema version 2: give it an epoch, so that its windows may be cached.
@@ -179,7 +184,7 @@ public final class H2Dialect extends Dialect {
                 insertSession.prepare(connection, key.copy().set("epoch", WindowCache.newEpoch()))) {
             ps.executeUpdate();
         }
-        return new SessionRow(0, 0, 0, 0);
+        return new SessionRow(0, 0, 0, 0, 0);
     }
 
     /** Deletes one indexed row at a time: H2 uses no index for {@code seq = ANY(array)}. */

@@ -44,7 +44,7 @@ public final class PostgresDialect extends Dialect {
                 + " unpinned_count, unpinned_tokens, epoch) VALUES ({tenant}, {session}, {scope}, 0, 0, 0, 0, {epoch})"
                 + " ON CONFLICT (tenant, session_id, scope) DO UPDATE SET last_seq = x.last_seq,"
                 + " epoch = COALESCE(x.epoch, EXCLUDED.epoch)"
-                + " RETURNING last_seq, pinned_count, unpinned_count, unpinned_tokens");
+                + " RETURNING last_seq, pinned_count, unpinned_count, unpinned_tokens, COALESCE(head_seq, 0)");
         for (int tool = 0; tool < 2; tool++) {
             for (int oldest = 0; oldest < 2; oldest++) {
                 appends[tool * 2 + oldest] = Sql.of(append(tool == 1, oldest == 1));
@@ -80,21 +80,23 @@ public final class PostgresDialect extends Dialect {
                 + " pinned_count = y.pinned_count + EXCLUDED.pinned_count,"
                 + " unpinned_count = y.unpinned_count + EXCLUDED.unpinned_count,"
                 + " unpinned_tokens = y.unpinned_tokens + EXCLUDED.unpinned_tokens,"
-                + " epoch = COALESCE(y.epoch, EXCLUDED.epoch) RETURNING last_seq, unpinned_count, unpinned_tokens),"
+                + " epoch = COALESCE(y.epoch, EXCLUDED.epoch) RETURNING last_seq, unpinned_count, unpinned_tokens,"
+                + " COALESCE(head_seq, 0) AS head_seq),"
                 + " i AS (INSERT INTO " + m + " (tenant, session_id, scope, seq, message_id, role, ts, tokens,"
                 + " token_counter, pinned, tool_call_id, call_ids, meta, body) SELECT {tenant}, {session}, {scope},"
                 + " x.last_seq, {id}, {role}, {ts}, {tokens}, {counter}, p.pinned, {tool_call_id},"
                 + " CAST({call_ids} AS text[]), CAST({meta} AS jsonb), {body} FROM x, p RETURNING seq, pinned)"
                 + " SELECT FALSE AS stored, i.seq, i.pinned, x.unpinned_count, x.unpinned_tokens, " + oldest
                 + " AS oldest, CAST(NULL AS integer) AS tokens, CAST(NULL AS text) AS token_counter,"
-                + " CAST(NULL AS text) AS body FROM i, x"
-                + " UNION ALL SELECT TRUE, seq, NULL, NULL, NULL, NULL, tokens, token_counter, body FROM ex";
+                + " CAST(NULL AS text) AS body, x.head_seq FROM i, x"
+                + " UNION ALL SELECT TRUE, seq, NULL, NULL, NULL, NULL, tokens, token_counter, body, NULL FROM ex";
     }
 
     private String deleteBySeq(String returning) {
         return "WITH d AS (DELETE FROM " + m + " WHERE " + KEY + " AND seq = ANY({seqs}) RETURNING " + returning
                 + "), u AS (UPDATE " + s + " SET unpinned_count = {unpinned_count},"
-                + " unpinned_tokens = {unpinned_tokens} WHERE " + KEY + ") SELECT " + returning + " FROM d";
+                + " unpinned_tokens = {unpinned_tokens}, head_seq = {head} WHERE " + KEY + ") SELECT " + returning
+                + " FROM d";
     }
 
     @Override
@@ -158,7 +160,11 @@ public final class PostgresDialect extends Dialect {
                         List.of(
                                 "CREATE UNIQUE INDEX IF NOT EXISTS " + tables.index("messages_id") + " ON " + m
                                         + " (message_id, tenant, session_id, scope)",
-                                "DROP INDEX IF EXISTS " + tables.qualifiedIndex("messages_message_id"))));
+                                "DROP INDEX IF EXISTS " + tables.qualifiedIndex("messages_message_id"))),
+                new Migration(
+                        4,
+                        "session heads, so that retention finds the oldest messages without passing deleted ones",
+                        List.of("ALTER TABLE " + s + " ADD COLUMN IF NOT EXISTS head_seq bigint")));
     }
 
     @Override
@@ -227,7 +233,7 @@ public final class PostgresDialect extends Dialect {
         try (PreparedStatement ps = lockSession.prepare(connection, key.copy().set("epoch", WindowCache.newEpoch()));
                 ResultSet rs = ps.executeQuery()) {
             rs.next();
-            return new SessionRow(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+            return new SessionRow(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5));
         }
     }
 

@@ -42,6 +42,9 @@ final class RetentionPlan {
 
     private final List<Header> loaded = new ArrayList<>();
     private int head;
+    /** No unpinned message has a lower sequence number; where the first page starts. */
+    private final long start;
+
     private long lastLoaded;
     private boolean exhausted;
     private int pageSize = 16;
@@ -52,6 +55,9 @@ final class RetentionPlan {
     /**
      * @param unpinnedCount the session's unpinned messages, after the write
      * @param unpinnedTokens their tokens
+     * @param head the session's head: no unpinned message has a lower sequence number (0 if unknown). Pages start
+     *     there, not at the first row of the session: with the oldest messages deleted again and again, an index
+     *     scan from the session's first key passes every deleted entry the database has not cleaned up yet.
      */
     RetentionPlan(
             Connection connection,
@@ -59,7 +65,10 @@ final class RetentionPlan {
             Sql.Params key,
             SessionKey sessionKey,
             long unpinnedCount,
-            long unpinnedTokens) {
+            long unpinnedTokens,
+            long head) {
+        this.start = Math.max(0, head);
+        this.lastLoaded = Math.max(0, head - 1);
         this.connection = connection;
         this.dialect = dialect;
         this.key = key;
@@ -115,6 +124,19 @@ final class RetentionPlan {
     /** The planned removals by sequence, each with its cause. */
     Map<Long, RemovalCause> removed() {
         return removed;
+    }
+
+    /**
+     * The session's head once the removals are made: the first loaded message not removed, or past every loaded
+     * one; the old head if nothing was loaded (every unpinned message at or above it remains, or was removed).
+     */
+    long newHead() {
+        for (Header h : loaded) {
+            if (!removed.containsKey(h.seq())) {
+                return h.seq();
+            }
+        }
+        return loaded.isEmpty() ? start : lastLoaded + 1;
     }
 
     /** The session's unpinned messages once the removals are made. */
