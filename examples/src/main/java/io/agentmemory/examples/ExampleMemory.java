@@ -20,9 +20,7 @@ import java.util.Optional;
  * @param environment the variables that override them
  */
 record ExampleMemory(Map<String, String> settings, Map<String, String> environment) {
-    private static final String BACKEND_VARIABLE = "MEMORY_BACKEND";
     private static final String URL = "memory." + JdbcMemory.NAME + "." + JdbcSettings.URL;
-    private static final String URL_VARIABLE = "MEMORY_JDBC_URL";
     private static final String H2_FILE = "jdbc:h2:file:";
 
     ExampleMemory {
@@ -79,12 +77,12 @@ record ExampleMemory(Map<String, String> settings, Map<String, String> environme
     }
 
     private String backend() {
-        return environment
-                .getOrDefault(BACKEND_VARIABLE, settings.getOrDefault(Memories.BACKEND, InMemoryMemory.NAME))
+        return Memories.setting(settings, environment, Memories.BACKEND)
+                .orElse(InMemoryMemory.NAME)
                 .strip();
     }
 
     private String url() {
-        return environment.getOrDefault(URL_VARIABLE, settings.getOrDefault(URL, ""));
+        return Memories.setting(settings, environment, URL).orElse("");
     }
 }

@@ -79,7 +79,8 @@ public final class PersistentConversationExample {
                 settings.put(name, overrides.getProperty(name));
             }
         }
-        String backend = environment.getOrDefault("MEMORY_BACKEND", settings.get(Memories.BACKEND));
+        String backend =
+                Memories.setting(settings, environment, Memories.BACKEND).orElseThrow();
         if (backend.strip().equals(JdbcMemory.NAME)) {
             settings.putIfAbsent(URL, "jdbc:h2:file:" + directory.resolve("agentmemory"));
         }

@@ -19,6 +19,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
@@ -77,6 +78,15 @@ public final class Memories {
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * The value {@code key} takes in a memory built from {@code config} and {@code environment}: the environment's
+     * variable for it ({@code memory.jdbc.url} is {@code MEMORY_JDBC_URL}) over the setting; empty if neither has it.
+     */
+    public static Optional<String> setting(Map<String, String> config, Map<String, String> environment, String key) {
+        String fromEnvironment = environment.get(Settings.environmentName(key));
+        return Optional.ofNullable(fromEnvironment != null ? fromEnvironment : config.get(key));
     }
 
     /** The memory {@code config} describes, with plugins found on the class path. */
@@ -203,12 +213,11 @@ public final class Memories {
         public Memory build() {
             PluginRegistry plugins =
                     (registry != null ? registry : PluginRegistry.discover()).with(extraBackends, extraDecorators);
-            String backendName = environment
-                    .getOrDefault(Settings.environmentName(BACKEND), config.getOrDefault(BACKEND, InMemoryMemory.NAME))
+            String backendName = setting(config, environment, BACKEND)
+                    .orElse(InMemoryMemory.NAME)
                     .strip();
             BackendFactory backend = plugins.backend(backendName);
-            String decoratorList =
-                    environment.getOrDefault(Settings.environmentName(DECORATORS), config.getOrDefault(DECORATORS, ""));
+            String decoratorList = setting(config, environment, DECORATORS).orElse("");
             Map<String, DecoratorFactory> decorators = new LinkedHashMap<>();
             for (String name : decoratorList.split(",")) {
                 String n = name.strip();

@@ -5,8 +5,6 @@ import io.agentmemory.TokenCount;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.util.Map;
-import java.util.function.Function;
 
 /**
  * Reads a message document in exactly the form {@link MessageJson} writes, without building a JSON tree: the keys in
@@ -28,20 +26,18 @@ final class CanonicalReader {
 
     /**
      * The message in {@code json}, or {@code null} when {@code json} is not in the canonical form this reader handles.
-     *
-     * @param metadata reads the text of a non-empty {@code meta} object (a valid JSON object, as far as this reader
-     *     can tell) into metadata, or throws
+     * A non-empty {@code meta} object is read by {@link MessageJson#metadataObject(String)}.
      */
-    static Message read(String json, Function<String, Map<String, Object>> metadata) {
+    static Message read(String json) {
         try {
-            return new CanonicalReader(json).message(metadata);
+            return new CanonicalReader(json).message();
         } catch (RuntimeException e) {
             // Anything this reader or Message rejects: the strict reading gives the reason.
             return null;
         }
     }
 
-    private Message message(Function<String, Map<String, Object>> metadataReader) {
+    private Message message() {
         if (!literal("{\"v\":1,\"id\":")) {
             return null;
         }
@@ -77,7 +73,7 @@ final class CanonicalReader {
             if (end < 0 || s.charAt(pos) != '{') {
                 return null;
             }
-            b.metadata(metadataReader.apply(s.substring(pos, end)));
+            b.metadata(MessageJson.metadataObject(s.substring(pos, end)));
             pos = end;
         }
         if (s.startsWith(",\"toolCalls\":", pos)) {

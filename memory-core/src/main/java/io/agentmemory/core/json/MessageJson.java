@@ -21,7 +21,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
-import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -34,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * The versioned JSON form of a {@link Message}, the one every backend stores. Thread-safe (stateless; one shared,
@@ -135,7 +135,7 @@ public final class MessageJson {
      */
     public static Message fromJson(String json) {
         Objects.requireNonNull(json, "json");
-        Message canonical = CanonicalReader.read(json, MessageJson::metadataObject);
+        Message canonical = CanonicalReader.read(json);
         return canonical != null ? canonical : strict(json);
     }
 
@@ -192,7 +192,7 @@ public final class MessageJson {
         g.writeStringField("content", m.content());
         g.writeStringField("ts", m.timestamp().toString());
         g.writeFieldName("meta");
-        writeValue(g, m.metadata());
+        JsonValues.write(g, m.metadata(), UnaryOperator.identity());
         if (!m.toolCalls().isEmpty()) {
             g.writeArrayFieldStart("toolCalls");
             for (ToolCall call : m.toolCalls()) {
@@ -217,39 +217,6 @@ public final class MessageJson {
         g.writeEndObject();
     }
 
-    /** Writes a normalized JSON value (see {@link Json}); maps are already sorted by key. */
-    private static void writeValue(JsonGenerator g, Object value) throws IOException {
-        if (value instanceof String s) {
-            g.writeString(s);
-        } else if (value instanceof Boolean b) {
-            g.writeBoolean(b);
-        } else if (value instanceof Long l) {
-            g.writeNumber(l);
-        } else if (value instanceof BigInteger big) {
-            g.writeNumber(big);
-        } else if (value instanceof Double d) {
-            // Double.toString: always a fraction or an exponent, so it reads back as a Double, bit for bit.
-            g.writeNumber(d);
-        } else if (value instanceof Map<?, ?> map) {
-            g.writeStartObject();
-            for (Map.Entry<?, ?> e : map.entrySet()) {
-                g.writeFieldName((String) e.getKey());
-                writeValue(g, e.getValue());
-            }
-            g.writeEndObject();
-        } else if (value instanceof List<?> list) {
-            g.writeStartArray();
-            for (Object item : list) {
-                writeValue(g, item);
-            }
-            g.writeEndArray();
-        } else {
-            // Message metadata is normalized by Json.object; anything else is a bug there.
-            throw new IllegalStateException(
-                    "not a normalized JSON value: " + value.getClass().getName());
-        }
-    }
-
     // ---- reading
 
     private static Message read(JsonNode root) {
@@ -270,7 +237,7 @@ public final class MessageJson {
             Message.Builder b = Message.builder(text(root, "role"), text(root, "content"))
                     .id(text(root, "id"))
                     .timestamp(timestamp(root))
-                    .metadata(metadata(root));
+                    .metadata(metadata(root.get("meta")));
             JsonNode seq = root.get("seq");
             if (seq != null) {
                 if (!seq.isIntegralNumber() || !seq.canConvertToLong()) {
@@ -323,8 +290,8 @@ public final class MessageJson {
         }
     }
 
-    private static Map<String, Object> metadata(JsonNode root) {
-        JsonNode meta = root.get("meta");
+    /** The metadata of a stored message's {@code meta} node (null if absent). */
+    private static Map<String, Object> metadata(JsonNode meta) {
         if (meta == null) {
             throw new IntegrityException("stored message has no field \"meta\"");
         }
@@ -339,18 +306,11 @@ public final class MessageJson {
 
     /** The metadata in the text of one JSON object (for {@link CanonicalReader}); throws if it is not one. */
     static Map<String, Object> metadataObject(String object) {
-        JsonNode meta;
         try {
-            meta = MAPPER.readTree(object);
+            return metadata(MAPPER.readTree(object));
         } catch (JsonProcessingException e) {
             throw malformed(e);
         }
-        if (meta == null || !meta.isObject()) {
-            throw new IntegrityException("stored message field \"meta\" is not an object");
-        }
-        @SuppressWarnings("unchecked")
-        Map<String, Object> map = (Map<String, Object>) javaValue(meta);
-        return map;
     }
 
     /** Plain Java objects for a JSON tree; {@link Message.Builder} normalizes them (Integer to Long...). */

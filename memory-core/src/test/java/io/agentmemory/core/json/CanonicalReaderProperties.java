@@ -28,14 +28,14 @@ class CanonicalReaderProperties {
     @Property(tries = 3000)
     void readsWhatIsWrittenAsTheStrictReadingDoes(@ForAll("messages") Message m) {
         String json = MessageJson.toJson(m);
-        Message fast = CanonicalReader.read(json, MessageJson::metadataObject);
+        Message fast = CanonicalReader.read(json);
         if (m.toolCalls().isEmpty()) {
             assertThat(fast).isEqualTo(m);
         } else {
             assertThat(fast).isNull();
         }
         Message stored = m.stored(7, new TokenCount(12, "cl100k_base"));
-        assertThat(CanonicalReader.read(MessageJson.toJson(stored), MessageJson::metadataObject))
+        assertThat(CanonicalReader.read(MessageJson.toJson(stored)))
                 .isEqualTo(m.toolCalls().isEmpty() ? stored : null);
     }
 
@@ -100,7 +100,7 @@ class CanonicalReaderProperties {
                 .timestamp(Instant.ofEpochSecond(second, nanos))
                 .build();
         String json = MessageJson.toJson(m);
-        assertThat(CanonicalReader.read(json, MessageJson::metadataObject)).isEqualTo(m);
+        assertThat(CanonicalReader.read(json)).isEqualTo(m);
     }
 
     @Provide
@@ -134,7 +134,7 @@ class CanonicalReaderProperties {
                 "2024-05-06t07:08:09Z")) {
             assertAgreement(base.formatted(ts));
         }
-        assertThat(CanonicalReader.read(base.formatted("2024-05-06T07:08:09.100Z"), MessageJson::metadataObject))
+        assertThat(CanonicalReader.read(base.formatted("2024-05-06T07:08:09.100Z")))
                 .isNotNull();
         assertAgreement("{\"v\":1,\"id\":\"m1\",\"seq\":01,\"role\":\"user\",\"content\":\"hi\","
                 + "\"ts\":\"2024-05-06T07:08:09Z\",\"meta\":{}}");
@@ -152,7 +152,7 @@ class CanonicalReaderProperties {
     }
 
     private static void assertAgreement(String text) {
-        Message fast = CanonicalReader.read(text, MessageJson::metadataObject);
+        Message fast = CanonicalReader.read(text);
         Message strict;
         try {
             strict = MessageJson.strict(text);

@@ -459,8 +459,7 @@ public final class Backend {
         List<Dialect.RawRow> pinnedRows = new ArrayList<>();
         List<Dialect.RawRow> page = new ArrayList<>();
         int limit = FIRST_WINDOW_PAGE;
-        long epoch = 0;
-        boolean epochKnown = false;
+        long epoch = 0; // none: the session has no row, or one from before migration 2
         boolean bodiesOmitted = false;
         try (PreparedStatement ps = (cutoff == null ? dialect.windowFirst : dialect.windowFirstLive)
                         .prepare(
@@ -477,7 +476,6 @@ public final class Backend {
                 if (seq == 0) {
                     limit = rs.getInt(2);
                     String e = rs.getString(3);
-                    epochKnown = e != null;
                     epoch = e == null ? 0 : Long.parseLong(e);
                     continue;
                 }
@@ -486,7 +484,8 @@ public final class Backend {
                 (seq < 0 ? pinnedRows : page).add(row);
             }
         }
-        if (bodiesOmitted && (cached == null || !epochKnown || epoch != cached.epoch())) {
+        // Entries are only made with an epoch, never 0, so a session without one never matches.
+        if (bodiesOmitted && (cached == null || epoch != cached.epoch())) {
             throw new StaleEntry();
         }
         pinnedRows.sort(Comparator.comparingLong(Dialect.RawRow::seq));
@@ -503,7 +502,7 @@ public final class Backend {
             throw e.getCause();
         }
         if (windowCache.enabled()) {
-            remember(key, epochKnown ? epoch : 0, pinned, walk.taken);
+            remember(key, epoch, pinned, walk.taken);
         }
         return window;
     }
@@ -623,18 +622,6 @@ public final class Backend {
             taken.add(m);
             return m;
         }
-    }
-
-    /**
-     * The rows of a window's first page, from the session's unpinned counters: all of them when their tokens fit the
-     * budget, else the budget's share at their average token count, plus a tenth and 16 rows; at least 16, at most
-     * {@code max}. The same estimate as {@link Dialect}'s SQL.
-     */
-    static int windowPage(long unpinnedCount, long unpinnedTokens, long budget, int max) {
-        double rows = unpinnedTokens <= budget
-                ? unpinnedCount + 1
-                : (double) unpinnedCount * budget / Math.max(unpinnedTokens, 1) * 1.1 + 16;
-        return (int) Math.max(16, Math.min(max, rows));
     }
 
     /** An {@link SQLException} through an interface that cannot throw it. */

@@ -61,7 +61,6 @@ public abstract class Dialect {
     final Sql windowNext;
     final Sql windowNextLive;
     final Sql count;
-    final Sql unpinnedCounters;
     final Sql countLive;
     final Sql sessions;
     final Sql sessionsLive;
@@ -102,7 +101,6 @@ public abstract class Dialect {
         windowNext = Sql.of(windowNext(""));
         windowNextLive = Sql.of(windowNext(" AND ts >= {cutoff}"));
         count = Sql.of("SELECT pinned_count + unpinned_count FROM " + s + " WHERE " + KEY);
-        unpinnedCounters = Sql.of("SELECT unpinned_count, unpinned_tokens FROM " + s + " WHERE " + KEY);
         countLive = Sql.of("SELECT pinned_count + unpinned_count - (SELECT count(*) FROM " + m + " WHERE " + KEY
                 + " AND NOT pinned AND ts < {cutoff}) FROM " + s + " WHERE " + KEY);
         sessions = Sql.of("SELECT session_id, scope FROM " + s
@@ -160,7 +158,7 @@ public abstract class Dialect {
 
     /**
      * Whether the first window page's row limit is estimated inside its statement (a {@code LIMIT} with a subquery);
-     * otherwise the backend reads the session's counters first and passes the limit as a parameter. (H2 may reuse the
+     * otherwise the backend passes a fixed first page as a parameter, and further pages double. (H2 may reuse the
      * value of such a {@code LIMIT} across executions of a cached statement.)
      */
     protected abstract boolean estimatesWindowPageInSql();
@@ -250,8 +248,29 @@ public abstract class Dialect {
      */
     public abstract void check(Connection connection) throws SQLException;
 
-    /** The migrations, in version order. */
-    public abstract List<Migration> migrations();
+    /** The migrations, in version order: this database's tables (1), then those both databases share. */
+    public final List<Migration> migrations() {
+        return List.of(
+                tablesMigration(),
+                new Migration(
+                        2,
+                        "session epochs, for the window cache",
+                        List.of("ALTER TABLE " + s + " ADD COLUMN IF NOT EXISTS epoch BIGINT")),
+                new Migration(
+                        3,
+                        "message ids indexed first, so that finding one never walks a session",
+                        List.of(
+                                "CREATE UNIQUE INDEX IF NOT EXISTS " + tables.index("messages_id") + " ON " + m
+                                        + " (message_id, tenant, session_id, scope)",
+                                "DROP INDEX IF EXISTS " + tables.qualifiedIndex("messages_message_id"))),
+                new Migration(
+                        4,
+                        "session heads, so that retention finds the oldest messages without passing deleted ones",
+                        List.of("ALTER TABLE " + s + " ADD COLUMN IF NOT EXISTS head_seq BIGINT")));
+    }
+
+    /** Migration 1: the tables and their indexes, in this database's types. */
+    protected abstract Migration tablesMigration();
 
     /** Runs {@code work} while no other process migrates these tables; see {@link Migrations}. */
     public abstract void withMigrationLock(Connection connection, SqlWork<Void> work) throws SQLException;

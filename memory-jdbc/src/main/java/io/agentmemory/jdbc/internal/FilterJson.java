@@ -2,10 +2,10 @@ package io.agentmemory.jdbc.internal;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.agentmemory.core.json.JsonValues;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
-import java.math.BigInteger;
 import java.util.List;
 import java.util.Map;
 
@@ -22,23 +22,14 @@ public final class FilterJson {
 
     /** The filter form of a normalized JSON object (message metadata or a query's metadata filter). */
     public static String of(Map<String, Object> object) {
-        if (object.isEmpty()) {
-            return "{}";
-        }
-        StringWriter out = new StringWriter();
-        try (JsonGenerator g = JSON.createGenerator(out)) {
-            write(g, object);
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing JSON to memory failed", e);
-        }
-        return out.toString();
+        return object.isEmpty() ? "{}" : value(object);
     }
 
     /** The filter form of one normalized JSON value. */
     public static String value(Object value) {
         StringWriter out = new StringWriter();
         try (JsonGenerator g = JSON.createGenerator(out)) {
-            write(g, value);
+            JsonValues.write(g, value, FilterJson::escape);
         } catch (IOException e) {
             throw new UncheckedIOException("writing JSON to memory failed", e);
         }
@@ -71,35 +62,5 @@ public final class FilterJson {
             }
         }
         return sb.toString();
-    }
-
-    private static void write(JsonGenerator g, Object value) throws IOException {
-        if (value instanceof String s) {
-            g.writeString(escape(s));
-        } else if (value instanceof Boolean b) {
-            g.writeBoolean(b);
-        } else if (value instanceof Long l) {
-            g.writeNumber(l);
-        } else if (value instanceof BigInteger big) {
-            g.writeNumber(big);
-        } else if (value instanceof Double d) {
-            g.writeNumber(d);
-        } else if (value instanceof Map<?, ?> map) {
-            g.writeStartObject();
-            for (Map.Entry<?, ?> e : map.entrySet()) {
-                g.writeFieldName(escape((String) e.getKey()));
-                write(g, e.getValue());
-            }
-            g.writeEndObject();
-        } else if (value instanceof List<?> list) {
-            g.writeStartArray();
-            for (Object item : list) {
-                write(g, item);
-            }
-            g.writeEndArray();
-        } else {
-            throw new IllegalStateException(
-                    "not a normalized JSON value: " + value.getClass().getName());
-        }
     }
 }

@@ -74,45 +74,29 @@ public final class H2Dialect extends Dialect {
     }
 
     @Override
-    public List<Migration> migrations() {
+    protected Migration tablesMigration() {
         String key = "tenant VARCHAR(256) NOT NULL, session_id VARCHAR(256) NOT NULL, scope VARCHAR(256) NOT NULL";
-        return List.of(
-                new Migration(
-                        1,
-                        "sessions and messages",
-                        List.of(
-                                "CREATE TABLE IF NOT EXISTS " + s + " (" + key + ", last_seq BIGINT NOT NULL,"
-                                        + " pinned_count BIGINT NOT NULL, unpinned_count BIGINT NOT NULL,"
-                                        + " unpinned_tokens BIGINT NOT NULL, PRIMARY KEY (tenant, session_id, scope))",
-                                "CREATE TABLE IF NOT EXISTS " + m + " (" + key + ", seq BIGINT NOT NULL,"
-                                        + " message_id VARCHAR(128) NOT NULL, role VARCHAR(64) NOT NULL,"
-                                        + " ts TIMESTAMP(6) WITH TIME ZONE NOT NULL, tokens INTEGER NOT NULL,"
-                                        + " token_counter VARCHAR(256) NOT NULL, pinned BOOLEAN NOT NULL,"
-                                        + " tool_call_id VARCHAR(256), call_ids VARCHAR(256) ARRAY, meta JSON NOT NULL,"
-                                        + " body VARCHAR NOT NULL, PRIMARY KEY (tenant, session_id, scope, seq))",
-                                "CREATE UNIQUE INDEX IF NOT EXISTS " + tables.index("messages_message_id") + " ON " + m
-                                        + " (tenant, session_id, scope, message_id)",
-                                "CREATE INDEX IF NOT EXISTS " + tables.index("messages_pinned") + " ON " + m
-                                        + " (tenant, session_id, scope, pinned, seq)",
-                                "CREATE INDEX IF NOT EXISTS " + tables.index("messages_ts") + " ON " + m
-                                        + " (tenant, session_id, scope, ts)",
-                                "CREATE INDEX IF NOT EXISTS " + tables.index("messages_tool_call") + " ON " + m
-                                        + " (tenant, session_id, scope, tool_call_id)")),
-                new Migration(
-                        2,
-                        "session epochs, for the window cache",
-                        List.of("ALTER TABLE " + s + " ADD COLUMN IF NOT EXISTS epoch BIGINT")),
-                new Migration(
-                        3,
-                        "message ids indexed first, so that finding one never walks a session",
-                        List.of(
-                                "CREATE UNIQUE INDEX IF NOT EXISTS " + tables.index("messages_id") + " ON " + m
-                                        + " (message_id, tenant, session_id, scope)",
-                                "DROP INDEX IF EXISTS " + tables.qualifiedIndex("messages_message_id"))),
-                new Migration(
-                        4,
-                        "session heads, so that retention finds the oldest messages without passing deleted ones",
-                        List.of("ALTER TABLE " + s + " ADD COLUMN IF NOT EXISTS head_seq BIGINT")));
+        return new Migration(
+                1,
+                "sessions and messages",
+                List.of(
+                        "CREATE TABLE IF NOT EXISTS " + s + " (" + key + ", last_seq BIGINT NOT NULL,"
+                                + " pinned_count BIGINT NOT NULL, unpinned_count BIGINT NOT NULL,"
+                                + " unpinned_tokens BIGINT NOT NULL, PRIMARY KEY (tenant, session_id, scope))",
+                        "CREATE TABLE IF NOT EXISTS " + m + " (" + key + ", seq BIGINT NOT NULL,"
+                                + " message_id VARCHAR(128) NOT NULL, role VARCHAR(64) NOT NULL,"
+                                + " ts TIMESTAMP(6) WITH TIME ZONE NOT NULL, tokens INTEGER NOT NULL,"
+                                + " token_counter VARCHAR(256) NOT NULL, pinned BOOLEAN NOT NULL,"
+                                + " tool_call_id VARCHAR(256), call_ids VARCHAR(256) ARRAY, meta JSON NOT NULL,"
+                                + " body VARCHAR NOT NULL, PRIMARY KEY (tenant, session_id, scope, seq))",
+                        "CREATE UNIQUE INDEX IF NOT EXISTS " + tables.index("messages_message_id") + " ON " + m
+                                + " (tenant, session_id, scope, message_id)",
+                        "CREATE INDEX IF NOT EXISTS " + tables.index("messages_pinned") + " ON " + m
+                                + " (tenant, session_id, scope, pinned, seq)",
+                        "CREATE INDEX IF NOT EXISTS " + tables.index("messages_ts") + " ON " + m
+                                + " (tenant, session_id, scope, ts)",
+                        "CREATE INDEX IF NOT EXISTS " + tables.index("messages_tool_call") + " ON " + m
+                                + " (tenant, session_id, scope, tool_call_id)"));
     }
 
     @Override

@@ -123,48 +123,32 @@ public final class PostgresDialect extends Dialect {
     }
 
     @Override
-    public List<Migration> migrations() {
+    protected Migration tablesMigration() {
         String prefix = tables.prefix();
-        return List.of(
-                new Migration(
-                        1,
-                        "sessions and messages",
-                        List.of(
-                                "CREATE TABLE IF NOT EXISTS " + s + " (tenant text NOT NULL, session_id text NOT NULL,"
-                                        + " scope text NOT NULL, last_seq bigint NOT NULL, pinned_count bigint NOT NULL,"
-                                        + " unpinned_count bigint NOT NULL, unpinned_tokens bigint NOT NULL,"
-                                        + " CONSTRAINT \"" + prefix
-                                        + "sessions_pkey\" PRIMARY KEY (tenant, session_id, scope))",
-                                "CREATE TABLE IF NOT EXISTS " + m + " (tenant text NOT NULL, session_id text NOT NULL,"
-                                        + " scope text NOT NULL, seq bigint NOT NULL, message_id text NOT NULL,"
-                                        + " role text NOT NULL, ts timestamptz NOT NULL, tokens integer NOT NULL,"
-                                        + " token_counter text NOT NULL, pinned boolean NOT NULL, tool_call_id text,"
-                                        + " call_ids text[], meta jsonb NOT NULL, body text NOT NULL,"
-                                        + " CONSTRAINT \"" + prefix + "messages_pkey\""
-                                        + " PRIMARY KEY (tenant, session_id, scope, seq))",
-                                "CREATE UNIQUE INDEX IF NOT EXISTS " + tables.index("messages_message_id") + " ON " + m
-                                        + " (tenant, session_id, scope, message_id)",
-                                "CREATE INDEX IF NOT EXISTS " + tables.index("messages_pinned") + " ON " + m
-                                        + " (tenant, session_id, scope, seq) WHERE pinned",
-                                "CREATE INDEX IF NOT EXISTS " + tables.index("messages_ts") + " ON " + m
-                                        + " (tenant, session_id, scope, ts) WHERE NOT pinned",
-                                "CREATE INDEX IF NOT EXISTS " + tables.index("messages_tool_call") + " ON " + m
-                                        + " (tenant, session_id, scope, tool_call_id) WHERE tool_call_id IS NOT NULL")),
-                new Migration(
-                        2,
-                        "session epochs, for the window cache",
-                        List.of("ALTER TABLE " + s + " ADD COLUMN IF NOT EXISTS epoch bigint")),
-                new Migration(
-                        3,
-                        "message ids indexed first, so that finding one never walks a session",
-                        List.of(
-                                "CREATE UNIQUE INDEX IF NOT EXISTS " + tables.index("messages_id") + " ON " + m
-                                        + " (message_id, tenant, session_id, scope)",
-                                "DROP INDEX IF EXISTS " + tables.qualifiedIndex("messages_message_id"))),
-                new Migration(
-                        4,
-                        "session heads, so that retention finds the oldest messages without passing deleted ones",
-                        List.of("ALTER TABLE " + s + " ADD COLUMN IF NOT EXISTS head_seq bigint")));
+        return new Migration(
+                1,
+                "sessions and messages",
+                List.of(
+                        "CREATE TABLE IF NOT EXISTS " + s + " (tenant text NOT NULL, session_id text NOT NULL,"
+                                + " scope text NOT NULL, last_seq bigint NOT NULL, pinned_count bigint NOT NULL,"
+                                + " unpinned_count bigint NOT NULL, unpinned_tokens bigint NOT NULL,"
+                                + " CONSTRAINT \"" + prefix
+                                + "sessions_pkey\" PRIMARY KEY (tenant, session_id, scope))",
+                        "CREATE TABLE IF NOT EXISTS " + m + " (tenant text NOT NULL, session_id text NOT NULL,"
+                                + " scope text NOT NULL, seq bigint NOT NULL, message_id text NOT NULL,"
+                                + " role text NOT NULL, ts timestamptz NOT NULL, tokens integer NOT NULL,"
+                                + " token_counter text NOT NULL, pinned boolean NOT NULL, tool_call_id text,"
+                                + " call_ids text[], meta jsonb NOT NULL, body text NOT NULL,"
+                                + " CONSTRAINT \"" + prefix + "messages_pkey\""
+                                + " PRIMARY KEY (tenant, session_id, scope, seq))",
+                        "CREATE UNIQUE INDEX IF NOT EXISTS " + tables.index("messages_message_id") + " ON " + m
+                                + " (tenant, session_id, scope, message_id)",
+                        "CREATE INDEX IF NOT EXISTS " + tables.index("messages_pinned") + " ON " + m
+                                + " (tenant, session_id, scope, seq) WHERE pinned",
+                        "CREATE INDEX IF NOT EXISTS " + tables.index("messages_ts") + " ON " + m
+                                + " (tenant, session_id, scope, ts) WHERE NOT pinned",
+                        "CREATE INDEX IF NOT EXISTS " + tables.index("messages_tool_call") + " ON " + m
+                                + " (tenant, session_id, scope, tool_call_id) WHERE tool_call_id IS NOT NULL"));
     }
 
     @Override
