@@ -36,6 +36,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLSocketFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
@@ -45,8 +46,6 @@ import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.Response;
-import redis.clients.jedis.SslOptions;
-import redis.clients.jedis.SslVerifyMode;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
@@ -135,9 +134,14 @@ public final class RedisMemory implements Memory {
     public static RedisMemory open(RedisSettings settings, MemoryContext context) {
         Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(context, "context");
+        // The trust and key stores are read here, once: a bad file or password fails now, not at the first call.
+        SSLSocketFactory tls = settings.tls() ? RedisTls.socketFactory(settings) : null;
+        if (settings.tls()) {
+            RedisTls.probe(settings, tls);
+        }
         UnifiedJedis client;
         try {
-            client = connect(settings);
+            client = connect(settings, tls);
         } catch (JedisException e) {
             throw RedisErrors.translate(e, "connect to " + settings.nodes());
         }
@@ -156,15 +160,18 @@ public final class RedisMemory implements Memory {
         return memory;
     }
 
-    private static UnifiedJedis connect(RedisSettings s) {
+    // ssl(), sslSocketFactory() and sslParameters() are deprecated in favour of SslOptions, which reads the trust and
+    // key stores again for every new connection; one context, read and checked when the memory opens, is kept instead.
+    @SuppressWarnings("deprecation")
+    private static UnifiedJedis connect(RedisSettings s, SSLSocketFactory tls) {
         int timeout = (int) s.timeout().toMillis();
         DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()
                 .connectionTimeoutMillis(timeout)
                 .socketTimeoutMillis(timeout)
                 .clientName("agentmemory");
         if (s.tls()) {
-            config.sslOptions(
-                    SslOptions.builder().sslVerifyMode(SslVerifyMode.FULL).build());
+            // Without stores the factory is null and Jedis takes the JVM's default one; host names are always verified.
+            config.ssl(true).sslSocketFactory(tls).sslParameters(RedisTls.parameters());
         }
         s.user().ifPresent(config::user);
         s.password().ifPresent(config::password);

@@ -10,8 +10,8 @@ import java.util.Set;
 
 /**
  * Contributes the {@code redis} backend ({@link RedisMemory}) with the settings of {@link RedisSettings} under
- * {@code memory.redis.}; {@code password} is a secret. Listed in {@code META-INF/services}; being found activates
- * nothing. Thread-safe.
+ * {@code memory.redis.}; {@code password}, {@code trust-store-password} and {@code key-store-password} are secrets.
+ * Listed in {@code META-INF/services}; being found activates nothing. Thread-safe.
  *
  * <pre>
  * memory.backend=redis

@@ -3,6 +3,7 @@ package io.agentmemory.redis;
 import io.agentmemory.ConfigurationException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -18,7 +19,7 @@ import java.util.regex.Pattern;
 /**
  * How to reach Redis and how to lay out the keys: the settings of the {@code redis} backend, read from
  * {@code memory.redis.*} by {@link #fromConfig(Map)} or built with {@link #builder()}. Immutable and thread-safe; the
- * password never appears in {@link #toString()} nor in any error message.
+ * passwords (the secret keys: {@link #SECRET_KEYS}) never appear in {@link #toString()} nor in any error message.
  *
  * <table>
  *   <caption>settings under memory.redis.</caption>
@@ -32,8 +33,19 @@ import java.util.regex.Pattern;
  *       <td>false</td></tr>
  *   <tr><td>user</td><td>ACL user name</td><td>none (the default user)</td></tr>
  *   <tr><td>password</td><td>the password (secret)</td><td>none</td></tr>
- *   <tr><td>tls</td><td>true to connect with TLS (the JVM's trust store verifies the server)</td>
- *       <td>true for rediss://, else false</td></tr>
+ *   <tr><td>tls</td><td>true to connect with TLS; the server's certificate must chain to a trusted CA and name the
+ *       host connected to (host name verification is always on)</td><td>true for rediss://, else false</td></tr>
+ *   <tr><td>trust-store</td><td>TLS: the file of the CAs that verify the server, instead of the JVM's trust store
+ *       (for a private CA); read once when the memory opens</td><td>none: the JVM's default TLS setup</td></tr>
+ *   <tr><td>trust-store-type</td><td>PKCS12, JKS, or PEM (one or more X.509 certificates, as Redis's own
+ *       {@code tls-ca-cert-file})</td><td>PKCS12</td></tr>
+ *   <tr><td>trust-store-password</td><td>the trust store's password (secret); optional for a PKCS12 or JKS
+ *       store whose certificates are not encrypted, never given for PEM</td><td>none</td></tr>
+ *   <tr><td>key-store</td><td>TLS: the client's certificate and private key, for a server that asks for client
+ *       certificates ({@code tls-auth-clients yes} or {@code optional})</td><td>none: no client certificate</td></tr>
+ *   <tr><td>key-store-type</td><td>PKCS12 or JKS</td><td>PKCS12</td></tr>
+ *   <tr><td>key-store-password</td><td>the key store's password (secret), also the private key's</td>
+ *       <td>none</td></tr>
  *   <tr><td>database</td><td>the database number (standalone only; Redis Cluster has database 0 only)</td>
  *       <td>0, or the url's path</td></tr>
  *   <tr><td>key-prefix</td><td>put before every key; no '{', '}' or control characters</td><td>agentmemory:</td></tr>
@@ -56,6 +68,12 @@ public final class RedisSettings {
     public static final String USER = "user";
     public static final String PASSWORD = "password";
     public static final String TLS = "tls";
+    public static final String TRUST_STORE = "trust-store";
+    public static final String TRUST_STORE_TYPE = "trust-store-type";
+    public static final String TRUST_STORE_PASSWORD = "trust-store-password";
+    public static final String KEY_STORE = "key-store";
+    public static final String KEY_STORE_TYPE = "key-store-type";
+    public static final String KEY_STORE_PASSWORD = "key-store-password";
     public static final String DATABASE = "database";
     public static final String KEY_PREFIX = "key-prefix";
     public static final String TTL = "ttl";
@@ -72,6 +90,12 @@ public final class RedisSettings {
             USER,
             PASSWORD,
             TLS,
+            TRUST_STORE,
+            TRUST_STORE_TYPE,
+            TRUST_STORE_PASSWORD,
+            KEY_STORE,
+            KEY_STORE_TYPE,
+            KEY_STORE_PASSWORD,
             DATABASE,
             KEY_PREFIX,
             TTL,
@@ -80,7 +104,13 @@ public final class RedisSettings {
             WINDOW_CACHE);
 
     /** The keys whose values are secrets. */
-    public static final Set<String> SECRET_KEYS = Set.of(PASSWORD);
+    public static final Set<String> SECRET_KEYS = Set.of(PASSWORD, TRUST_STORE_PASSWORD, KEY_STORE_PASSWORD);
+
+    /** The trust store types {@link #TRUST_STORE_TYPE} accepts. */
+    public static final Set<String> TRUST_STORE_TYPES = Set.of("PKCS12", "JKS", "PEM");
+
+    /** The key store types {@link #KEY_STORE_TYPE} accepts. */
+    public static final Set<String> KEY_STORE_TYPES = Set.of("PKCS12", "JKS");
 
     public static final String DEFAULT_KEY_PREFIX = "agentmemory:";
 
@@ -92,12 +122,66 @@ public final class RedisSettings {
     private final String user;
     private final String password;
     private final boolean tls;
+    private final Store trustStore;
+    private final Store keyStore;
     private final int database;
     private final String keyPrefix;
     private final Duration ttl;
     private final Duration timeout;
     private final Duration lockLease;
     private final int windowCache;
+
+    /**
+     * A key store file for TLS: the trust store (CAs that verify the server) or the key store (the client's
+     * certificate and key). The password never shows in {@link #toString()}. Immutable and thread-safe.
+     *
+     * @param path the file; read when the memory opens
+     * @param type PKCS12, JKS, or (trust store only) PEM
+     * @param password the store's password, if it has one (a secret)
+     */
+    public record Store(Path path, String type, Optional<String> password) {
+        public Store {
+            Objects.requireNonNull(path, "path");
+            Objects.requireNonNull(type, "type");
+            Objects.requireNonNull(password, "password");
+        }
+
+        /** The store, or null when no file is given; the type defaults to PKCS12. */
+        static Store of(
+                String pathKey,
+                String typeKey,
+                String passwordKey,
+                Set<String> types,
+                Path path,
+                String type,
+                String password) {
+            if (path == null) {
+                if (type != null) {
+                    throw new ConfigurationException(
+                            PREFIX + typeKey + " is set without " + PREFIX + pathKey + "; give the file or omit both");
+                }
+                if (password != null) {
+                    throw new ConfigurationException(PREFIX + passwordKey + " is set without " + PREFIX + pathKey
+                            + "; give the file or omit the password");
+                }
+                return null;
+            }
+            if (path.toString().isBlank()) {
+                throw new ConfigurationException(PREFIX + pathKey + " is blank; give a file or omit it");
+            }
+            String t = type == null ? "PKCS12" : type.strip().toUpperCase(Locale.ROOT);
+            if (!types.contains(t)) {
+                throw new ConfigurationException(PREFIX + typeKey + " must be one of " + new java.util.TreeSet<>(types)
+                        + ", not '" + type + "'");
+            }
+            return new Store(path, t, Optional.ofNullable(password));
+        }
+
+        @Override
+        public String toString() {
+            return type + ":" + path + (password.isPresent() ? " (password ****)" : "");
+        }
+    }
 
     /**
      * One server address.
@@ -155,11 +239,37 @@ public final class RedisSettings {
         if (b.user != null && b.user.isBlank()) {
             throw new ConfigurationException(PREFIX + USER + " is blank; omit it for the default user");
         }
+        Store trust = Store.of(
+                TRUST_STORE,
+                TRUST_STORE_TYPE,
+                TRUST_STORE_PASSWORD,
+                TRUST_STORE_TYPES,
+                b.trustStore,
+                b.trustStoreType,
+                b.trustStorePassword);
+        Store key = Store.of(
+                KEY_STORE,
+                KEY_STORE_TYPE,
+                KEY_STORE_PASSWORD,
+                KEY_STORE_TYPES,
+                b.keyStore,
+                b.keyStoreType,
+                b.keyStorePassword);
+        if (!b.tls && (trust != null || key != null)) {
+            throw new ConfigurationException(PREFIX + (trust != null ? TRUST_STORE : KEY_STORE)
+                    + " is set but TLS is off; use a rediss:// url or set " + PREFIX + TLS + "=true");
+        }
+        if (trust != null && trust.type().equals("PEM") && trust.password().isPresent()) {
+            throw new ConfigurationException(
+                    PREFIX + TRUST_STORE_PASSWORD + " is set, but a PEM trust store has no password; omit it");
+        }
         this.nodes = List.copyOf(b.nodes);
         this.cluster = b.cluster;
         this.user = b.user;
         this.password = b.password;
         this.tls = b.tls;
+        this.trustStore = trust;
+        this.keyStore = key;
         this.database = b.database;
         this.keyPrefix = b.keyPrefix;
         this.ttl = b.ttl;
@@ -247,6 +357,16 @@ public final class RedisSettings {
                     + (tlsFromUrl ? "rediss://" : "redis://") + "; make them agree");
         }
         b.tls(tls.orElse(tlsFromUrl != null && tlsFromUrl));
+        get(config, TRUST_STORE).map(v -> path(TRUST_STORE, v)).ifPresent(b::trustStore);
+        get(config, TRUST_STORE_TYPE).ifPresent(b::trustStoreType);
+        Optional.ofNullable(config.get(TRUST_STORE_PASSWORD))
+                .filter(v -> !v.isEmpty())
+                .ifPresent(b::trustStorePassword);
+        get(config, KEY_STORE).map(v -> path(KEY_STORE, v)).ifPresent(b::keyStore);
+        get(config, KEY_STORE_TYPE).ifPresent(b::keyStoreType);
+        Optional.ofNullable(config.get(KEY_STORE_PASSWORD))
+                .filter(v -> !v.isEmpty())
+                .ifPresent(b::keyStorePassword);
         Optional<Integer> database = get(config, DATABASE).map(v -> integer(DATABASE, v));
         if (database.isPresent() && databaseFromUrl != null && !database.get().equals(databaseFromUrl)) {
             throw new ConfigurationException(
@@ -299,6 +419,14 @@ public final class RedisSettings {
 
     private static Optional<String> get(Map<String, String> config, String key) {
         return Optional.ofNullable(config.get(key)).map(String::strip).filter(v -> !v.isEmpty());
+    }
+
+    private static Path path(String key, String value) {
+        try {
+            return Path.of(value);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new ConfigurationException(PREFIX + key + " is not a valid file path (" + e.getReason() + ")");
+        }
     }
 
     private static int integer(String key, String value) {
@@ -365,6 +493,16 @@ public final class RedisSettings {
         return tls;
     }
 
+    /** The CAs that verify the server; empty for the JVM's default. */
+    public Optional<Store> trustStore() {
+        return Optional.ofNullable(trustStore);
+    }
+
+    /** The client's certificate and key for mutual TLS; empty for none. */
+    public Optional<Store> keyStore() {
+        return Optional.ofNullable(keyStore);
+    }
+
     public int database() {
         return database;
     }
@@ -399,6 +537,8 @@ public final class RedisSettings {
                 && Objects.equals(user, s.user)
                 && Objects.equals(password, s.password)
                 && tls == s.tls
+                && Objects.equals(trustStore, s.trustStore)
+                && Objects.equals(keyStore, s.keyStore)
                 && database == s.database
                 && keyPrefix.equals(s.keyPrefix)
                 && Objects.equals(ttl, s.ttl)
@@ -410,14 +550,28 @@ public final class RedisSettings {
     @Override
     public int hashCode() {
         return Objects.hash(
-                nodes, cluster, user, password, tls, database, keyPrefix, ttl, timeout, lockLease, windowCache);
+                nodes,
+                cluster,
+                user,
+                password,
+                tls,
+                trustStore,
+                keyStore,
+                database,
+                keyPrefix,
+                ttl,
+                timeout,
+                lockLease,
+                windowCache);
     }
 
-    /** Every setting but the password, which shows as {@code ****} when set. */
+    /** Every setting but the passwords, which show as {@code ****} when set. */
     @Override
     public String toString() {
         return "RedisSettings[nodes=" + nodes + ", cluster=" + cluster + ", user=" + (user == null ? "default" : user)
-                + ", password=" + (password == null ? "none" : "****") + ", tls=" + tls + ", database=" + database
+                + ", password=" + (password == null ? "none" : "****") + ", tls=" + tls
+                + (trustStore == null ? "" : ", trustStore=" + trustStore)
+                + (keyStore == null ? "" : ", keyStore=" + keyStore) + ", database=" + database
                 + ", keyPrefix=" + keyPrefix + ", ttl=" + (ttl == null ? "none" : ttl) + ", timeout=" + timeout
                 + ", lockLease=" + lockLease + ", windowCache=" + windowCache + "]";
     }
@@ -429,6 +583,12 @@ public final class RedisSettings {
         private String user;
         private String password;
         private boolean tls;
+        private Path trustStore;
+        private String trustStoreType;
+        private String trustStorePassword;
+        private Path keyStore;
+        private String keyStoreType;
+        private String keyStorePassword;
         private int database;
         private String keyPrefix = DEFAULT_KEY_PREFIX;
         private Duration ttl;
@@ -466,6 +626,42 @@ public final class RedisSettings {
 
         public Builder tls(boolean tls) {
             this.tls = tls;
+            return this;
+        }
+
+        /** TLS: the CAs that verify the server (a PKCS12 file unless {@link #trustStoreType} says otherwise). */
+        public Builder trustStore(Path file) {
+            this.trustStore = file;
+            return this;
+        }
+
+        /** PKCS12 (the default), JKS or PEM. */
+        public Builder trustStoreType(String type) {
+            this.trustStoreType = type;
+            return this;
+        }
+
+        /** The trust store's password (a secret), if it has one. */
+        public Builder trustStorePassword(String password) {
+            this.trustStorePassword = password;
+            return this;
+        }
+
+        /** TLS: the client's certificate and private key, for servers that ask for client certificates. */
+        public Builder keyStore(Path file) {
+            this.keyStore = file;
+            return this;
+        }
+
+        /** PKCS12 (the default) or JKS. */
+        public Builder keyStoreType(String type) {
+            this.keyStoreType = type;
+            return this;
+        }
+
+        /** The key store's password (a secret), which also opens the private key. */
+        public Builder keyStorePassword(String password) {
+            this.keyStorePassword = password;
             return this;
         }
 

@@ -33,7 +33,8 @@ class RedisConfigurationTest {
     @Test
     void thePluginIsFoundByNameAndConfiguredBySettingsAlone() {
         assertThat(PluginRegistry.discover().backends()).containsKey("redis");
-        assertThat(PluginRegistry.discover().backend("redis").secretKeys()).containsExactly("password");
+        assertThat(PluginRegistry.discover().backend("redis").secretKeys())
+                .containsExactlyInAnyOrder("password", "trust-store-password", "key-store-password");
         try (Memory memory = Memories.fromConfig(Map.of(
                 "memory.backend", "redis",
                 "memory.redis.url", TestRedis.url(),

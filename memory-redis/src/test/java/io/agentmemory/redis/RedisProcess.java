@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.embedded.core.ExecutableProvider;
 
@@ -19,7 +20,8 @@ import redis.embedded.core.ExecutableProvider;
  * A redis-server process started by a test, on a free port, with its own directory under {@code target/}: the
  * binary on the PATH, or else the one the embedded-redis artifact unpacks (Redis 6.2). Stopped by its process handle
  * (its pid), never by name; a shutdown hook stops it if the test run ends first. Restartable with the same
- * settings and directory, so data persisted with appendonly survives. Not thread-safe.
+ * settings and directory, so data persisted with appendonly survives. May be TLS-only, with {@link TestTls}'s
+ * certificates. Not thread-safe.
  */
 final class RedisProcess implements AutoCloseable {
     private static volatile String binary;
@@ -27,13 +29,17 @@ final class RedisProcess implements AutoCloseable {
     private final int port;
     private final Path dir;
     private final List<String> settings;
+    /** The certificates of a TLS-only server; null for a plain one. */
+    private final TestTls tls;
+
     private Process process;
     private final Thread hook;
 
-    private RedisProcess(int port, Path dir, List<String> settings) {
+    private RedisProcess(int port, Path dir, List<String> settings, TestTls tls) {
         this.port = port;
         this.dir = dir;
         this.settings = List.copyOf(settings);
+        this.tls = tls;
         this.hook = new Thread(this::kill, "stop redis-server " + port);
         Runtime.getRuntime().addShutdownHook(hook);
     }
@@ -43,6 +49,18 @@ final class RedisProcess implements AutoCloseable {
      * (loopback only, no RDB snapshots).
      */
     static RedisProcess start(String name, List<String> settings) {
+        return start(name, null, null, settings);
+    }
+
+    /**
+     * Starts a TLS-only server (no plain port) on a free port with {@code tls}'s server certificate, clients verified
+     * against its CA as {@code authClients} says (no, optional, yes), and {@code settings} added.
+     */
+    static RedisProcess startTls(String name, TestTls tls, String authClients, List<String> settings) {
+        return start(name, tls, authClients, settings);
+    }
+
+    private static RedisProcess start(String name, TestTls tls, String authClients, List<String> settings) {
         int port = freePort();
         Path dir = Path.of("target", "redis-servers", name + "-" + port).toAbsolutePath();
         try {
@@ -50,9 +68,26 @@ final class RedisProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        RedisProcess p = new RedisProcess(port, dir, settings);
+        List<String> all = new ArrayList<>();
+        if (tls != null) {
+            all.addAll(tls.serverSettings(port, authClients));
+        }
+        all.addAll(settings);
+        RedisProcess p = new RedisProcess(port, dir, all, tls);
         p.launch();
         return p;
+    }
+
+    /** A client of this server (over TLS with the test CA and client certificate, for a TLS server). */
+    Jedis client() {
+        return client(port, tls);
+    }
+
+    static Jedis client(int port, TestTls tls) {
+        return tls == null
+                ? new Jedis("127.0.0.1", port, 5000)
+                : new Jedis(
+                        new HostAndPort("127.0.0.1", port), tls.clientConfig().build());
     }
 
     int port() {
@@ -131,7 +166,7 @@ final class RedisProcess implements AutoCloseable {
                 throw new IllegalStateException("redis-server on port " + port + " exited with " + process.exitValue()
                         + "; see " + dir.resolve("redis.log"));
             }
-            try (Jedis jedis = new Jedis("127.0.0.1", port, 2000)) {
+            try (Jedis jedis = client()) {
                 settings.stream()
                         .filter(s -> s.equals("--requirepass"))
                         .findAny()
