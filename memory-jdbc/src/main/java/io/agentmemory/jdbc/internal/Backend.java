@@ -54,6 +54,7 @@ public final class Backend {
     static final int ATTEMPTS = 4;
     private static final int MAX_CONFLICT_RETRIES = 20;
     private static final int FIRST_WINDOW_PAGE = 256;
+    private static final int NEW_ROWS_SLACK = 16;
     private static final Instant MIN_TIMESTAMP = Instant.parse("0001-01-01T00:00:00Z");
     private static final Instant MAX_TIMESTAMP = Instant.parse("9999-12-31T23:59:59.999999Z");
 
@@ -458,7 +459,7 @@ public final class Backend {
         }
         List<Dialect.RawRow> pinnedRows = new ArrayList<>();
         List<Dialect.RawRow> page = new ArrayList<>();
-        int limit = FIRST_WINDOW_PAGE;
+        int limit = firstPageLimit(cached, maxTokens);
         long epoch = 0; // none: the session has no row, or one from before migration 2
         boolean bodiesOmitted = false;
         try (PreparedStatement ps = (cutoff == null ? dialect.windowFirst : dialect.windowFirstLive)
@@ -466,7 +467,7 @@ public final class Backend {
                                 c,
                                 keyParams
                                         .copy()
-                                        .set("limit", FIRST_WINDOW_PAGE)
+                                        .set("limit", limit)
                                         .set("budget", (long) maxTokens)
                                         .set("known_lo", cached == null ? 1L : cached.lo())
                                         .set("known_hi", cached == null ? 0L : cached.hi()));
@@ -508,6 +509,19 @@ public final class Backend {
     }
 
     /**
+     * The row limit of a window's first page where the dialect does not estimate it in the statement: with a cache
+     * entry, the rows the entry says the budget takes plus {@value #NEW_ROWS_SLACK} for messages added since (a
+     * window of 20 messages then reads about 37 rows, not {@value #FIRST_WINDOW_PAGE}, and one of 2,000 one page, not
+     * four); else {@value #FIRST_WINDOW_PAGE}. A short estimate costs a further page, never a wrong window.
+     */
+    private int firstPageLimit(WindowCache.Entry cached, int maxTokens) {
+        if (cached == null) {
+            return FIRST_WINDOW_PAGE;
+        }
+        return Math.min(dialect.maxWindowPage(), cached.rowsFor(maxTokens) + NEW_ROWS_SLACK);
+    }
+
+    /**
      * Keeps what a window read: the newest unpinned messages it took, a contiguous run, and the pinned messages, so
      * that the entry holds every row from the oldest message of the run to the newest row read.
      */
@@ -518,13 +532,10 @@ public final class Backend {
         }
         long lo = taken.get(taken.size() - 1).sequence();
         long hi = taken.get(0).sequence();
-        List<Message> held = new ArrayList<>(pinned.size() + taken.size());
         for (Message m : pinned) {
             hi = Math.max(hi, m.sequence());
-            held.add(m);
         }
-        held.addAll(taken);
-        windowCache.put(key, epoch, lo, hi, held);
+        windowCache.put(key, epoch, lo, hi, pinned, taken);
     }
 
     /** A row sent without its text that the cache entry does not hold: the entry is stale. */
@@ -748,17 +759,18 @@ public final class Backend {
             }
             try {
                 T result;
+                Connection statements = dialect.reusingStatements(c);
                 if (transaction) {
                     c.setAutoCommit(false);
                     try {
-                        result = work.run(c);
+                        result = work.run(statements);
                         c.commit();
                     } catch (SQLException | RuntimeException e) {
                         PostgresDialect.rollBackQuietly(c, e);
                         throw e;
                     }
                 } else {
-                    result = work.run(c);
+                    result = work.run(statements);
                 }
                 return result;
             } catch (SQLException e) {

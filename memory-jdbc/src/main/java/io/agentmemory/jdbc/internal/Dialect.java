@@ -135,8 +135,14 @@ public abstract class Dialect {
         String unpinned =
                 "(SELECT seq" + columns + " AND NOT pinned" + live + " ORDER BY " + unpinnedOrder(" DESC") + " LIMIT ";
         if (!estimatesWindowPageInSql()) {
+            // The unpinned rows as a derived table: H2 evaluates a LIMIT parameter of a UNION's branch once per
+            // prepared statement and keeps that limit for later executions (H2 2.x), which a reused statement would
+            // then read too few rows with; a derived table's LIMIT is evaluated on every execution.
+            String named = ", tokens, CASE WHEN " + known + " THEN NULL ELSE token_counter END AS token_counter,"
+                    + " CASE WHEN " + known + " THEN NULL ELSE body END AS body FROM " + m + " WHERE " + KEY;
             return "SELECT CAST(0 AS BIGINT), CAST({limit} AS INTEGER), " + epoch + ", CAST(NULL AS VARCHAR)"
-                    + " UNION ALL " + pinned + " UNION ALL " + unpinned + "{limit})";
+                    + " UNION ALL " + pinned + " UNION ALL SELECT * FROM (SELECT seq" + named + " AND NOT pinned" + live
+                    + " ORDER BY " + unpinnedOrder(" DESC") + " LIMIT {limit}) u";
         }
         String limit = "(SELECT CAST(" + firstPageLimit() + " AS INTEGER))";
         return "SELECT CAST(0 AS BIGINT), " + limit + ", " + epoch + ", CAST(NULL AS VARCHAR) UNION ALL " + pinned
@@ -231,6 +237,14 @@ public abstract class Dialect {
         java.util.regex.Matcher m =
                 java.util.regex.Pattern.compile("(?i)(jdbc:[a-z0-9]{1,30}):.*").matcher(url);
         return m.matches() ? m.group(1) : "not a JDBC URL";
+    }
+
+    /**
+     * The connection an operation works on: {@code pooled} itself, or a view of it that reuses prepared statements
+     * across check-outs where the database's own preparing is costly (see {@link StatementCache}).
+     */
+    public Connection reusingStatements(Connection pooled) throws SQLException {
+        return pooled;
     }
 
     /** The database's name, e.g. {@code PostgreSQL}. */

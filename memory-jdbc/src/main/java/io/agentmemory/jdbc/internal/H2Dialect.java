@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import org.h2.jdbc.JdbcConnection;
 
 /**
  * H2 2.x, the embedded default. Metadata is stored as {@code JSON} but filtered by the backend on the rows the other
@@ -40,6 +41,7 @@ public final class H2Dialect extends Dialect {
     private final Sql rowsBySeq;
     private final Sql deleteBySeq;
     private final Sql updateUnpinned;
+    private final StatementCache statementCache = new StatementCache(JdbcConnection.class);
 
     H2Dialect(Tables tables) {
         super(tables, "{meta} FORMAT JSON");
@@ -58,6 +60,12 @@ public final class H2Dialect extends Dialect {
     @Override
     public String name() {
         return "H2";
+    }
+
+    /** H2 parses and plans every statement it is given, caching few: statements are kept per connection. */
+    @Override
+    public Connection reusingStatements(Connection pooled) throws SQLException {
+        return statementCache.wrap(pooled);
     }
 
     @Override

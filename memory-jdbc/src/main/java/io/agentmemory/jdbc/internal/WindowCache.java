@@ -2,6 +2,7 @@ package io.agentmemory.jdbc.internal;
 
 import io.agentmemory.Message;
 import io.agentmemory.SessionKey;
+import io.agentmemory.TokenCount;
 import io.agentmemory.core.backend.SessionCache;
 import java.util.Collections;
 import java.util.HashMap;
@@ -26,8 +27,26 @@ import java.util.concurrent.ThreadLocalRandom;
  * ({@link SessionCache}). Thread-safe.
  */
 final class WindowCache {
-    /** What one session's entry holds: the epoch and range it covers, and the messages by sequence number. */
-    record Entry(long epoch, long lo, long hi, Map<Long, Message> messages) {}
+    /**
+     * What one session's entry holds: the epoch and range it covers, the messages by sequence number, and the token
+     * counts of the unpinned messages the window took, newest first.
+     */
+    record Entry(long epoch, long lo, long hi, Map<Long, Message> messages, int[] takenTokens) {
+        /**
+         * How many of the newest unpinned messages a budget of {@code maxTokens} takes, as far as this entry knows:
+         * the messages it took that fit, plus one for the first that does not (when the entry has one).
+         */
+        int rowsFor(long maxTokens) {
+            long used = 0;
+            for (int i = 0; i < takenTokens.length; i++) {
+                used += takenTokens[i];
+                if (used > maxTokens) {
+                    return i + 1;
+                }
+            }
+            return takenTokens.length;
+        }
+    }
 
     private final SessionCache<Entry> entries;
 
@@ -56,14 +75,24 @@ final class WindowCache {
 
     /**
      * Replaces {@code key}'s entry with the messages a window read: every row of epoch {@code epoch} from sequence
-     * number {@code lo} to {@code hi} (pinned and unpinned), and perhaps pinned rows below {@code lo}.
+     * number {@code lo} to {@code hi} (pinned and unpinned), and perhaps pinned rows below {@code lo}; {@code taken}
+     * are the unpinned ones, newest first.
      */
-    void put(SessionKey key, long epoch, long lo, long hi, List<Message> messages) {
-        Map<Long, Message> bySeq = new HashMap<>(messages.size() * 4 / 3 + 1);
-        for (Message m : messages) {
+    void put(SessionKey key, long epoch, long lo, long hi, List<Message> pinned, List<Message> taken) {
+        Map<Long, Message> bySeq = new HashMap<>((pinned.size() + taken.size()) * 4 / 3 + 1);
+        for (Message m : pinned) {
             bySeq.put(m.sequence(), m);
         }
-        entries.put(key, new Entry(epoch, lo, hi, Collections.unmodifiableMap(bySeq)), messages.size());
+        int[] takenTokens = new int[taken.size()];
+        for (int i = 0; i < taken.size(); i++) {
+            Message m = taken.get(i);
+            bySeq.put(m.sequence(), m);
+            takenTokens[i] = m.tokenCount().map(TokenCount::tokens).orElse(0);
+        }
+        entries.put(
+                key,
+                new Entry(epoch, lo, hi, Collections.unmodifiableMap(bySeq), takenTokens),
+                pinned.size() + taken.size());
     }
 
     void remove(SessionKey key) {
