@@ -457,10 +457,18 @@ public final class Backend {
         if (cutoff != null) {
             keyParams.instant("cutoff", cutoff);
         }
+        // An entry serves a window whose budget it covers, or whose read reached the session's oldest message; else
+        // the budget reaches below the entry's run, and the full read sizes its page for that.
+        if (cached != null && (cached.exhausted() || cached.exceeds(maxTokens))) {
+            List<Message> window = windowSince(c, key, keyParams, maxTokens, cutoff, cached);
+            if (window != null) {
+                return window;
+            }
+        }
         List<Dialect.RawRow> pinnedRows = new ArrayList<>();
         List<Dialect.RawRow> page = new ArrayList<>();
         int limit = firstPageLimit(cached, maxTokens);
-        long epoch = 0; // none: the session has no row, or one from before migration 2
+        Header header = Header.NONE;
         boolean bodiesOmitted = false;
         try (PreparedStatement ps = (cutoff == null ? dialect.windowFirst : dialect.windowFirstLive)
                         .prepare(
@@ -476,8 +484,7 @@ public final class Backend {
                 long seq = rs.getLong(1);
                 if (seq == 0) {
                     limit = rs.getInt(2);
-                    String e = rs.getString(3);
-                    epoch = e == null ? 0 : Long.parseLong(e);
+                    header = Header.of(rs.getString(3), rs.getString(4));
                     continue;
                 }
                 Dialect.RawRow row = new Dialect.RawRow(Math.abs(seq), rs.getInt(2), rs.getString(3), rs.getString(4));
@@ -486,7 +493,7 @@ public final class Backend {
             }
         }
         // Entries are only made with an epoch, never 0, so a session without one never matches.
-        if (bodiesOmitted && (cached == null || epoch != cached.epoch())) {
+        if (bodiesOmitted && (cached == null || header.epoch() != cached.epoch())) {
             throw new StaleEntry();
         }
         pinnedRows.sort(Comparator.comparingLong(Dialect.RawRow::seq));
@@ -495,17 +502,117 @@ public final class Backend {
         for (Dialect.RawRow row : pinnedRows) {
             pinned.add(decode(key, row, cached));
         }
-        Walk walk = new Walk(c, key, keyParams, cutoff != null, page, limit, cached);
+        long before =
+                page.isEmpty() ? Long.MAX_VALUE : page.get(page.size() - 1).seq();
+        Walk walk = new Walk(c, key, keyParams, cutoff, List.of(), page, before, limit, page.size() == limit, cached);
+        return select(key, maxTokens, header, pinned, walk, page.size() + 1);
+    }
+
+    /**
+     * A window from a cache entry and the rows added since it was made, or null when that cannot be done exactly: the
+     * session was deleted (another epoch, or no session row), a row the entry knew of was deleted since (retention
+     * elsewhere: the message count is not the entry's count plus the rows added), or more rows were added than one
+     * page holds. The entry then still serves the full read. Rows with a sequence number up to the entry's
+     * {@link WindowCache.Entry#lastSeq()} cannot appear later (see {@link WindowCache}), so with nothing deleted the
+     * session is the entry's rows plus the rows after it.
+     */
+    private List<Message> windowSince(
+            Connection c, SessionKey key, Sql.Params keyParams, int maxTokens, Instant cutoff, WindowCache.Entry cached)
+            throws SQLException {
+        int limit = firstPageLimit(cached, maxTokens);
+        Header header = Header.NONE;
+        List<Dialect.RawRow> rows = new ArrayList<>();
+        try (PreparedStatement ps = dialect.windowSince.prepare(
+                        c, keyParams.copy().set("since", cached.lastSeq()).set("limit", limit));
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                long seq = rs.getLong(1);
+                if (seq == 0) {
+                    header = Header.of(rs.getString(3), rs.getString(4));
+                    continue;
+                }
+                rows.add(new Dialect.RawRow(seq, rs.getInt(2), rs.getString(3), rs.getString(4)));
+            }
+        }
+        if (header.epoch() != cached.epoch()
+                || header.count() - header.above() != cached.count()
+                || header.above() > rows.size()) {
+            return null;
+        }
+        List<Message> pinned = new ArrayList<>(cached.pinned());
+        List<Message> newest = new ArrayList<>(rows.size() + cached.taken().size());
+        rows.sort(Comparator.comparingLong((Dialect.RawRow r) -> Math.abs(r.seq()))
+                .reversed());
+        List<Message> newPinned = new ArrayList<>();
+        for (Dialect.RawRow row : rows) {
+            Message m = decode(key, new Dialect.RawRow(Math.abs(row.seq()), row.tokens(), row.counter(), row.body()));
+            if (row.seq() < 0) {
+                newPinned.add(m);
+            } else if (!expired(m, cutoff)) {
+                newest.add(m);
+            }
+        }
+        Collections.reverse(newPinned);
+        pinned.addAll(newPinned);
+        for (Message m : cached.taken()) {
+            if (!expired(m, cutoff)) {
+                newest.add(m);
+            }
+        }
+        if (!cached.exhausted() && tokens(newest) + tokens(pinned) <= maxTokens) {
+            return null; // messages expired since: the budget reaches below the entry's run
+        }
+        Walk walk =
+                new Walk(c, key, keyParams, cutoff, newest, List.of(), cached.lo(), FIRST_WINDOW_PAGE / 2, true, null);
+        return select(key, maxTokens, header, pinned, walk, newest.size() + 1);
+    }
+
+    private static long tokens(List<Message> messages) {
+        long sum = 0;
+        for (Message m : messages) {
+            sum += ContextWindows.tokens(m);
+        }
+        return sum;
+    }
+
+    private static boolean expired(Message m, Instant cutoff) {
+        return cutoff != null && m.timestamp().isBefore(cutoff);
+    }
+
+    /** The window rule over a walk, and the cache entry made from what it read. */
+    private List<Message> select(
+            SessionKey key, int maxTokens, Header header, List<Message> pinned, Walk walk, int sizeHint)
+            throws SQLException {
         List<Message> window;
         try {
-            window = ContextWindows.select(maxTokens, pinned, walk, page.size() + 1);
+            window = ContextWindows.select(maxTokens, pinned, walk, sizeHint);
         } catch (UncheckedSql e) {
             throw e.getCause();
         }
         if (windowCache.enabled()) {
-            remember(key, epoch, pinned, walk.taken);
+            remember(key, header, pinned, walk);
         }
         return window;
+    }
+
+    /**
+     * A window's header row: the session's epoch (0 for none: no session row, or one from before migration 2), last
+     * sequence number and message count, and how many rows come after the sequence number a read asked from.
+     */
+    private record Header(long epoch, long lastSeq, long count, long above) {
+        static final Header NONE = new Header(0, 0, 0, 0);
+
+        static Header of(String epoch, String counters) {
+            if (epoch == null || counters == null) {
+                return NONE;
+            }
+            String[] parts = counters.split(" ", -1);
+            return new Header(
+                    Long.parseLong(epoch),
+                    Long.parseLong(parts[0]),
+                    Long.parseLong(parts[1]),
+                    Long.parseLong(parts[2]));
+        }
     }
 
     /**
@@ -523,10 +630,12 @@ public final class Backend {
 
     /**
      * Keeps what a window read: the newest unpinned messages it took, a contiguous run, and the pinned messages, so
-     * that the entry holds every row from the oldest message of the run to the newest row read.
+     * that the entry holds every row from the oldest message of the run to the newest row read, with the header's
+     * last sequence number and count, and whether the walk reached the session's oldest message.
      */
-    private void remember(SessionKey key, long epoch, List<Message> pinned, List<Message> taken) {
-        if (epoch == 0 || taken.isEmpty()) {
+    private void remember(SessionKey key, Header header, List<Message> pinned, Walk walk) {
+        List<Message> taken = walk.taken;
+        if (header.epoch() == 0 || taken.isEmpty()) {
             windowCache.remove(key);
             return;
         }
@@ -535,7 +644,11 @@ public final class Backend {
         for (Message m : pinned) {
             hi = Math.max(hi, m.sequence());
         }
-        windowCache.put(key, epoch, lo, hi, pinned, taken);
+        windowCache.put(
+                key,
+                new WindowCache.Range(header.epoch(), lo, hi, header.lastSeq(), header.count(), walk.exhausted),
+                pinned,
+                taken);
     }
 
     /** A row sent without its text that the cache entry does not hold: the entry is stale. */
@@ -552,7 +665,7 @@ public final class Backend {
         if (row.body() != null) {
             return decode(key, row);
         }
-        Message m = cached == null ? null : cached.messages().get(row.seq());
+        Message m = cached == null ? null : cached.message(row.seq());
         if (m == null || m.tokenCount().isEmpty() || m.tokenCount().get().tokens() != row.tokens()) {
             throw new StaleEntry();
         }
@@ -568,42 +681,60 @@ public final class Backend {
         private final SessionKey key;
         private final Sql.Params keyParams;
         private final boolean live;
+        private final List<Message> ready;
+        private int nextReady;
         private List<Dialect.RawRow> page;
         private int next;
+        private long before;
         private int pageLimit;
         private boolean more;
         private final WindowCache.Entry cached;
         /** The messages handed out, newest first. */
         final List<Message> taken = new ArrayList<>();
+        /** Whether the walk found no message older than the last it handed out. */
+        boolean exhausted;
 
+        /**
+         * @param ready decoded messages to hand out first, newest first
+         * @param first then the rows of a page read, newest first
+         * @param before the sequence number the next page reads below
+         * @param limit the row limit of the last page read
+         * @param more whether rows may remain below {@code before}
+         * @param cached the entry whose messages rows sent without text are, or null
+         */
         Walk(
                 Connection c,
                 SessionKey key,
                 Sql.Params keyParams,
-                boolean live,
+                Instant cutoff,
+                List<Message> ready,
                 List<Dialect.RawRow> first,
+                long before,
                 int limit,
+                boolean more,
                 WindowCache.Entry cached) {
             this.cached = cached;
             this.connection = c;
             this.key = key;
             this.keyParams = keyParams;
-            this.live = live;
+            this.live = cutoff != null;
+            this.ready = ready;
             this.page = first;
+            this.before = before;
             this.pageLimit = limit;
-            this.more = first.size() == limit;
+            this.more = more;
         }
 
         @Override
         public boolean hasNext() {
-            if (next < page.size()) {
+            if (nextReady < ready.size() || next < page.size()) {
                 return true;
             }
             if (!more) {
+                exhausted = true;
                 return false;
             }
             try {
-                long before = page.get(page.size() - 1).seq();
                 pageLimit = (int) Math.min(dialect.maxWindowPage(), pageLimit * 2L);
                 List<Dialect.RawRow> rows = new ArrayList<>(pageLimit);
                 try (PreparedStatement ps = (live ? dialect.windowNextLive : dialect.windowNext)
@@ -618,7 +749,12 @@ public final class Backend {
                 page = rows;
                 next = 0;
                 more = rows.size() == pageLimit;
-                return !rows.isEmpty();
+                if (rows.isEmpty()) {
+                    exhausted = true;
+                    return false;
+                }
+                before = rows.get(rows.size() - 1).seq();
+                return true;
             } catch (SQLException e) {
                 throw new UncheckedSql(e);
             }
@@ -629,7 +765,7 @@ public final class Backend {
             if (!hasNext()) {
                 throw new NoSuchElementException();
             }
-            Message m = decode(key, page.get(next++), cached);
+            Message m = nextReady < ready.size() ? ready.get(nextReady++) : decode(key, page.get(next++), cached);
             taken.add(m);
             return m;
         }

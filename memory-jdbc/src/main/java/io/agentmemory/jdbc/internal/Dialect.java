@@ -59,6 +59,7 @@ public abstract class Dialect {
     final Sql windowFirst;
     final Sql windowFirstLive;
     final Sql windowNext;
+    final Sql windowSince;
     final Sql windowNextLive;
     final Sql count;
     final Sql countLive;
@@ -99,6 +100,7 @@ public abstract class Dialect {
         windowFirst = Sql.of(windowFirst(""));
         windowFirstLive = Sql.of(windowFirst(" AND ts >= {cutoff}"));
         windowNext = Sql.of(windowNext(""));
+        windowSince = Sql.of(windowSince());
         windowNextLive = Sql.of(windowNext(" AND ts >= {cutoff}"));
         count = Sql.of("SELECT pinned_count + unpinned_count FROM " + s + " WHERE " + KEY);
         countLive = Sql.of("SELECT pinned_count + unpinned_count - (SELECT count(*) FROM " + m + " WHERE " + KEY
@@ -115,8 +117,9 @@ public abstract class Dialect {
      * column a row carries costs the driver time on windows of thousands of rows):
      *
      * <ul>
-     *   <li>one header row with sequence number 0: the page's row limit in {@code tokens} and the session's epoch
-     *       (see {@link WindowCache}) as text in {@code token_counter}, null without a session;
+     *   <li>one header row with sequence number 0 (none without a session): the page's row limit in {@code tokens},
+     *       the session's epoch (see {@link WindowCache}) as text in {@code token_counter}, and its last sequence
+     *       number and message count as text in {@code body} ({@link #header});
      *   <li>the pinned messages, with their sequence numbers negated;
      *   <li>the newest unpinned messages, at most the page's row limit.
      * </ul>
@@ -128,25 +131,40 @@ public abstract class Dialect {
      */
     private String windowFirst(String live) {
         String known = "seq >= {known_lo} AND seq <= {known_hi}";
-        String columns = ", tokens, CASE WHEN " + known + " THEN NULL ELSE token_counter END, CASE WHEN " + known
-                + " THEN NULL ELSE body END FROM " + m + " WHERE " + KEY;
-        String epoch = "(SELECT CAST(MAX(epoch) AS VARCHAR(20)) FROM " + s + " WHERE " + KEY + ")";
-        String pinned = "(SELECT -seq" + columns + " AND pinned)";
-        String unpinned =
-                "(SELECT seq" + columns + " AND NOT pinned" + live + " ORDER BY " + unpinnedOrder(" DESC") + " LIMIT ";
-        if (!estimatesWindowPageInSql()) {
-            // The unpinned rows as a derived table: H2 evaluates a LIMIT parameter of a UNION's branch once per
-            // prepared statement and keeps that limit for later executions (H2 2.x), which a reused statement would
-            // then read too few rows with; a derived table's LIMIT is evaluated on every execution.
-            String named = ", tokens, CASE WHEN " + known + " THEN NULL ELSE token_counter END AS token_counter,"
-                    + " CASE WHEN " + known + " THEN NULL ELSE body END AS body FROM " + m + " WHERE " + KEY;
-            return "SELECT CAST(0 AS BIGINT), CAST({limit} AS INTEGER), " + epoch + ", CAST(NULL AS VARCHAR)"
-                    + " UNION ALL " + pinned + " UNION ALL SELECT * FROM (SELECT seq" + named + " AND NOT pinned" + live
-                    + " ORDER BY " + unpinnedOrder(" DESC") + " LIMIT {limit}) u";
-        }
-        String limit = "(SELECT CAST(" + firstPageLimit() + " AS INTEGER))";
-        return "SELECT CAST(0 AS BIGINT), " + limit + ", " + epoch + ", CAST(NULL AS VARCHAR) UNION ALL " + pinned
-                + " UNION ALL " + unpinned + limit + ")";
+        String pinned = "(SELECT -seq, tokens, CASE WHEN " + known + " THEN NULL ELSE token_counter END, CASE WHEN "
+                + known + " THEN NULL ELSE body END FROM " + m + " WHERE " + KEY + " AND pinned)";
+        String limit = estimatesWindowPageInSql() ? "(SELECT CAST(" + firstPageLimit() + " AS INTEGER))" : "{limit}";
+        // The unpinned rows as a derived table: H2 evaluates a LIMIT parameter of a UNION's branch once per prepared
+        // statement and keeps it for later executions (H2 2.x), which a reused statement would then read too few
+        // rows with; a derived table's LIMIT is evaluated on every execution.
+        String unpinned = "SELECT * FROM (SELECT seq, tokens, CASE WHEN " + known
+                + " THEN NULL ELSE token_counter END AS token_counter, CASE WHEN " + known
+                + " THEN NULL ELSE body END AS body FROM " + m + " WHERE " + KEY + " AND NOT pinned" + live
+                + " ORDER BY " + unpinnedOrder(" DESC") + " LIMIT " + limit + ") u";
+        return header("CAST(" + limit + " AS INTEGER)", "0") + " UNION ALL " + pinned + " UNION ALL " + unpinned;
+    }
+
+    /**
+     * A window's header row: sequence number 0, {@code tokens} (SQL, an integer), the epoch as text, and as text
+     * {@code "<last sequence number> <message count> <above>"} with {@code above} (SQL, a number).
+     */
+    private String header(String tokens, String above) {
+        return "SELECT CAST(0 AS BIGINT), " + tokens + ", CAST(epoch AS VARCHAR(20)), CAST(last_seq AS VARCHAR(20))"
+                + " || ' ' || CAST(pinned_count + unpinned_count AS VARCHAR(20)) || ' ' || CAST(" + above
+                + " AS VARCHAR(20)) FROM " + s + " WHERE " + KEY;
+    }
+
+    /**
+     * A window read on a valid cache entry (see {@link WindowCache}), in one statement of the same four columns: the
+     * header row ({@link #header}, with the count of rows after {@code {since}} as {@code above}), then the rows with
+     * a sequence number after {@code {since}}, newest first, pinned ones negated, at most {@code {limit}}, with their
+     * text. Its cost grows with the messages added since the entry was made, not with the window.
+     */
+    private String windowSince() {
+        return header("CAST(0 AS INTEGER)", "(SELECT COUNT(*) FROM " + m + " WHERE " + KEY + " AND seq > {since})")
+                + " UNION ALL SELECT * FROM (SELECT CASE WHEN pinned THEN -seq ELSE seq END AS signed_seq, tokens,"
+                + " token_counter, body FROM " + m + " WHERE " + KEY + " AND seq > {since} ORDER BY "
+                + sessionOrder(" DESC") + " LIMIT {limit}) n";
     }
 
     /**
@@ -175,6 +193,15 @@ public abstract class Dialect {
      * {@code seq}.
      */
     protected String unpinnedOrder(String direction) {
+        return "seq" + direction;
+    }
+
+    /**
+     * The {@code ORDER BY} list that orders a session's messages by sequence number ({@code direction} {@code ""} or
+     * {@code " DESC"}) the way the database reads them off the primary key without sorting: by default just
+     * {@code seq}.
+     */
+    protected String sessionOrder(String direction) {
         return "seq" + direction;
     }
 

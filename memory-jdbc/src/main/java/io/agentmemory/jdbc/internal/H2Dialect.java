@@ -127,6 +127,12 @@ public final class H2Dialect extends Dialect {
                 + ", seq" + direction;
     }
 
+    /** As {@link #unpinnedOrder}, for the primary key {@code (tenant, session_id, scope, seq)}. */
+    @Override
+    protected String sessionOrder(String direction) {
+        return "tenant" + direction + ", session_id" + direction + ", scope" + direction + ", seq" + direction;
+    }
+
     @Override
     protected boolean estimatesWindowPageInSql() {
         return false;

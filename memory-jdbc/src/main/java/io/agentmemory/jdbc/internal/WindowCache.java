@@ -2,12 +2,10 @@ package io.agentmemory.jdbc.internal;
 
 import io.agentmemory.Message;
 import io.agentmemory.SessionKey;
-import io.agentmemory.TokenCount;
 import io.agentmemory.core.backend.SessionCache;
+import io.agentmemory.core.window.ContextWindows;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -28,23 +26,103 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class WindowCache {
     /**
-     * What one session's entry holds: the epoch and range it covers, the messages by sequence number, and the token
-     * counts of the unpinned messages the window took, newest first.
+     * What a window read, as of its statement: the session's epoch, the sequence numbers {@code lo} to {@code hi} the
+     * entry holds every row of, the session's last sequence number and message count, and whether the read reached
+     * the session's oldest unpinned message.
      */
-    record Entry(long epoch, long lo, long hi, Map<Long, Message> messages, int[] takenTokens) {
+    record Range(long epoch, long lo, long hi, long lastSeq, long count, boolean exhausted) {}
+
+    /**
+     * One session's entry: its {@link Range}, the pinned messages (ascending sequence numbers) and the unpinned
+     * messages the window took (newest first, a contiguous run from {@code hi} down to {@code lo}). Made in constant
+     * time, so that a window of thousands of messages costs no copy to keep.
+     */
+    record Entry(Range range, List<Message> pinned, List<Message> taken) {
+        long epoch() {
+            return range.epoch();
+        }
+
+        long lo() {
+            return range.lo();
+        }
+
+        long hi() {
+            return range.hi();
+        }
+
+        long lastSeq() {
+            return range.lastSeq();
+        }
+
+        long count() {
+            return range.count();
+        }
+
+        boolean exhausted() {
+            return range.exhausted();
+        }
+
+        /** The held message with sequence number {@code seq}, or null. */
+        Message message(long seq) {
+            int lo = 0;
+            int hi = taken.size() - 1;
+            while (lo <= hi) {
+                int mid = (lo + hi) >>> 1;
+                long s = taken.get(mid).sequence();
+                if (s == seq) {
+                    return taken.get(mid);
+                }
+                if (s > seq) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            lo = 0;
+            hi = pinned.size() - 1;
+            while (lo <= hi) {
+                int mid = (lo + hi) >>> 1;
+                long s = pinned.get(mid).sequence();
+                if (s == seq) {
+                    return pinned.get(mid);
+                }
+                if (s < seq) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            return null;
+        }
+
+        /** Whether the held messages need more than {@code maxTokens}, as the window rule counts them. */
+        boolean exceeds(long maxTokens) {
+            long used = 0;
+            for (Message m : pinned) {
+                used += ContextWindows.tokens(m);
+            }
+            for (Message m : taken) {
+                used += ContextWindows.tokens(m);
+                if (used > maxTokens) {
+                    return true;
+                }
+            }
+            return used > maxTokens;
+        }
+
         /**
          * How many of the newest unpinned messages a budget of {@code maxTokens} takes, as far as this entry knows:
          * the messages it took that fit, plus one for the first that does not (when the entry has one).
          */
         int rowsFor(long maxTokens) {
             long used = 0;
-            for (int i = 0; i < takenTokens.length; i++) {
-                used += takenTokens[i];
+            for (int i = 0; i < taken.size(); i++) {
+                used += ContextWindows.tokens(taken.get(i));
                 if (used > maxTokens) {
                     return i + 1;
                 }
             }
-            return takenTokens.length;
+            return taken.size();
         }
     }
 
@@ -74,24 +152,14 @@ final class WindowCache {
     }
 
     /**
-     * Replaces {@code key}'s entry with the messages a window read: every row of epoch {@code epoch} from sequence
-     * number {@code lo} to {@code hi} (pinned and unpinned), and perhaps pinned rows below {@code lo}; {@code taken}
-     * are the unpinned ones, newest first.
+     * Replaces {@code key}'s entry with what a window read: the session's pinned messages (ascending) and the
+     * unpinned ones it took, newest first, over {@code range}. Both lists are kept as they are: the caller gives
+     * them up.
      */
-    void put(SessionKey key, long epoch, long lo, long hi, List<Message> pinned, List<Message> taken) {
-        Map<Long, Message> bySeq = new HashMap<>((pinned.size() + taken.size()) * 4 / 3 + 1);
-        for (Message m : pinned) {
-            bySeq.put(m.sequence(), m);
-        }
-        int[] takenTokens = new int[taken.size()];
-        for (int i = 0; i < taken.size(); i++) {
-            Message m = taken.get(i);
-            bySeq.put(m.sequence(), m);
-            takenTokens[i] = m.tokenCount().map(TokenCount::tokens).orElse(0);
-        }
+    void put(SessionKey key, Range range, List<Message> pinned, List<Message> taken) {
         entries.put(
                 key,
-                new Entry(epoch, lo, hi, Collections.unmodifiableMap(bySeq), takenTokens),
+                new Entry(range, Collections.unmodifiableList(pinned), Collections.unmodifiableList(taken)),
                 pinned.size() + taken.size());
     }
 
