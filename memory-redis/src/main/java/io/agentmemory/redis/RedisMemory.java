@@ -85,6 +85,11 @@ public final class RedisMemory implements Memory {
     private static final Logger LOG = LoggerFactory.getLogger(RedisMemory.class);
     private static final Set<Capability> CAPABILITIES = Set.copyOf(EnumSet.allOf(Capability.class));
     private static final byte[] SEQ_MARKER = ",\"seq\":1,".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] EMPTY = new byte[0];
+    private static final byte[] ZERO = bytes(0);
+    private static final byte[] ONE = bytes(1);
+    private static final byte[] COMMIT = bytes("c");
+    private static final byte[] PLAN = bytes("p");
     /** Up to this many messages a read script returns as JSON; more are fetched natively (Lua copies are slow). */
     private static final int INLINE = 32;
     /** Messages of the first page of a context window read natively, when the script gives no lower bound. */
@@ -102,14 +107,17 @@ public final class RedisMemory implements Memory {
     private final List<byte[]> retentionArgs;
     /** The decoded messages of large windows, by sequence, with the bytes they were decoded from. */
     private final SessionCache<Map<Long, Decoded>> decoded;
+    /** Whether appends of plain messages may take the script's short path; off only in tests that compare both. */
+    private final boolean shortPath;
 
     private volatile boolean closed;
 
     /** A message and the stored bytes it was decoded from: the same bytes always decode to an equal message. */
     private record Decoded(byte[] json, Message message) {}
 
-    private RedisMemory(UnifiedJedis jedis, RedisSettings settings, MemoryContext context) {
+    private RedisMemory(UnifiedJedis jedis, RedisSettings settings, MemoryContext context, boolean shortPath) {
         this.jedis = jedis;
+        this.shortPath = shortPath;
         this.settings = settings;
         this.context = context;
         this.keys = new RedisKeys(settings.keyPrefix());
@@ -132,6 +140,14 @@ public final class RedisMemory implements Memory {
      * @throws BackendUnavailableException if Redis cannot be reached
      */
     public static RedisMemory open(RedisSettings settings, MemoryContext context) {
+        return open(settings, context, true);
+    }
+
+    /**
+     * {@link #open(RedisSettings, MemoryContext)}, with the append script's short path for plain messages turned off
+     * when {@code shortPath} is false: every append then takes the general path, which the tests compare it with.
+     */
+    static RedisMemory open(RedisSettings settings, MemoryContext context, boolean shortPath) {
         Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(context, "context");
         // The trust and key stores are read here, once: a bad file or password fails now, not at the first call.
@@ -145,7 +161,7 @@ public final class RedisMemory implements Memory {
         } catch (JedisException e) {
             throw RedisErrors.translate(e, "connect to " + settings.nodes());
         }
-        RedisMemory memory = new RedisMemory(client, settings, context);
+        RedisMemory memory = new RedisMemory(client, settings, context, shortPath);
         try {
             memory.call("reach " + settings.nodes(), () -> client.exists(memory.keys.index("agentmemory-ping")));
         } catch (RuntimeException e) {
@@ -447,11 +463,11 @@ public final class RedisMemory implements Memory {
     }
 
     private static byte[] cutoffSeconds(Instant cutoff) {
-        return cutoff == null ? new byte[0] : bytes(cutoff.getEpochSecond());
+        return cutoff == null ? EMPTY : bytes(cutoff.getEpochSecond());
     }
 
     private static byte[] cutoffNanos(Instant cutoff) {
-        return cutoff == null ? bytes(0) : bytes(cutoff.getNano());
+        return cutoff == null ? ZERO : bytes(cutoff.getNano());
     }
 
     private Message parse(Object json, SessionKey key) {
@@ -554,12 +570,12 @@ public final class RedisMemory implements Memory {
             }
             List<TokenCount> counts = BackendSupport.countTokens(context.tokenCounter(), batch);
             Instant cutoff = cutoff();
-            List<byte[]> args = new ArrayList<>(12 + 4 * batch.size());
-            args.add(bytes(reportRemovals ? "p" : "c"));
+            List<byte[]> args = new ArrayList<>(12 + 7 * batch.size());
+            args.add(reportRemovals ? PLAN : COMMIT);
             String token = reportRemovals ? UUID.randomUUID().toString() : "";
-            args.add(bytes(token));
+            args.add(reportRemovals ? bytes(token) : EMPTY);
             args.add(leaseMillis);
-            args.add(new byte[0]);
+            args.add(EMPTY);
             args.add(ttlMillis);
             args.add(cutoffSeconds(cutoff));
             args.add(cutoffNanos(cutoff));
@@ -574,9 +590,17 @@ public final class RedisMemory implements Memory {
                     throw new IllegalStateException("the JSON form of a message has no sequence field");
                 }
                 args.add(bytes(m.id()));
-                args.add(java.util.Arrays.copyOfRange(json, 0, at));
-                args.add(java.util.Arrays.copyOfRange(json, at + SEQ_MARKER.length - 1, json.length));
+                args.add(Arrays.copyOfRange(json, 0, at));
+                args.add(Arrays.copyOfRange(json, at + SEQ_MARKER.length - 1, json.length));
                 args.add(Headers.of(m, count));
+                // What the script's short path reads instead of the header: the same values, as text.
+                boolean plain = shortPath
+                        && !m.isPinned()
+                        && m.toolCallId().isEmpty()
+                        && m.toolCalls().isEmpty();
+                args.add(plain ? ONE : ZERO);
+                args.add(bytes(count.tokens()));
+                args.add(bytes(m.timestamp().getEpochSecond()));
             }
             Waiter waiter = new Waiter(key);
             while (true) {

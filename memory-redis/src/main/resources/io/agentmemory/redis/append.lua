@@ -1,7 +1,8 @@
 -- agentmemory: append messages to one session, assign sequence numbers, apply retention, refresh the TTL.
 -- One atomic script per add/addAll. See memory-redis/README.md ("The scripts") for the key layout. Every
 -- redis.call costs a few microseconds, so the script makes few: one HMGET reads the counters and the incoming ids,
--- one HSET and one HDEL write the hash.
+-- one HSET and one HDEL write the hash. The common append (new plain messages that retention leaves alone) takes a
+-- short path that writes exactly what the general one would, in one ZADD per key: 6 calls whatever the batch size.
 --
 -- KEYS: 1 d (hash: counters, lock, headers, id index, tool-call maps), 2 u (zset: unpinned messages, score seq,
 --       member "seq:tokens:kind:id"), 3 p (zset: pinned messages, score seq, member "seq:tokens"),
@@ -12,8 +13,10 @@
 --       2 lock token, 3 lock lease (ms), 4 the version the plan saw, 5 ttl (ms, 0 for none),
 --       6 expiry cutoff epoch second ('' without max age), 7 its nanoseconds,
 --       8 overflow max size (0 for none), 9 overflow keep, 10 max messages (0 for none), 11 max tokens (0 for none),
---       12 number of messages, then 4 per message: id, JSON before the sequence, JSON after it, header (msgpack:
---       {tokens, epoch second, nanos, pinned, toolCallId or false, {call ids}, id, role, {metadata canon}})
+--       12 number of messages, then 7 per message: id, JSON before the sequence, JSON after it, header (msgpack:
+--       {tokens, epoch second, nanos, pinned, toolCallId or false, {call ids}, id, role, {metadata canon}}), '1' if
+--       the message is plain (not pinned, no tool calls, no toolCallId) else '0', its tokens and its epoch second
+--       (the header's, as text: the short path reads no header)
 -- Returns {'OK', index, removed count, per message: its new sequence, or the stored JSON of a known id},
 --         {'PLAN', version, cause, count, JSON..., cause, count, JSON...}, {'LOCKED'} or {'CONFLICT'}.
 local d, u, p, t, m = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
@@ -23,7 +26,7 @@ local cutSec, cutNanos = ARGV[6], tonumber(ARGV[7])
 local ovMax, ovKeep = tonumber(ARGV[8]), tonumber(ARGV[9])
 local maxMsgs, maxTok = tonumber(ARGV[10]), tonumber(ARGV[11])
 local n = tonumber(ARGV[12])
-local FIRST = 12
+local FIRST, STRIDE = 12, 7
 
 -- The counters (last sequence, unpinned tokens and count, version, index and expiry marks, lock), then whether
 -- each incoming id is known.
@@ -37,18 +40,21 @@ local function chunked(command, key, args, width)
   end
 end
 
-local meta = redis.call('HMGET', d, 'seq', 'tok', 'n', 'ver', 'ix', 'ex', 'lk')
-if n > 0 then
-  local ids = {}
-  for i = 1, n do
-    ids[#ids + 1] = 'i:' .. ARGV[FIRST + 4 * i - 3]
-  end
+local fields = {'seq', 'tok', 'n', 'ver', 'ix', 'ex', 'lk'}
+for i = 1, n do
+  fields[7 + i] = 'i:' .. ARGV[FIRST + STRIDE * i - STRIDE + 1]
+end
+local meta
+if #fields <= 1000 then
+  meta = redis.call('HMGET', d, unpack(fields))
+else
+  meta = {}
   local j = 1
-  while j <= n do
-    local last = math.min(n, j + 999)
-    local known = redis.call('HMGET', d, unpack(ids, j, last))
-    for k = 1, #known do
-      meta[7 + j + k - 1] = known[k]
+  while j <= #fields do
+    local last = math.min(#fields, j + 999)
+    local got = redis.call('HMGET', d, unpack(fields, j, last))
+    for k = 1, #got do
+      meta[j + k - 1] = got[k]
     end
     j = last + 1
   end
@@ -93,11 +99,112 @@ local function indexWant()
   return string.format('%d', now() + 2 * ttl)
 end
 
--- The incoming messages: known ids answer with the stored JSON; new ones get the next sequence numbers.
+-- Writes the counters and fields in set and deletes the fields in del (and an expired lock), then refreshes the
+-- TTL: when a write would move the expiry by more than a thousandth of it (so at most every 86 s with 24 h), which
+-- spares five PEXPIREs on most writes; without a TTL, keys left with one from a former TTL are persisted.
+local function store(set, del, newPinned)
+  if meta[7] then
+    del[#del + 1] = 'lk'
+  end
+  local ttlAction
+  if ttl > 0 then
+    local due = now() + ttl
+    if not ex or due - tonumber(ex) > math.max(1000, ttl / 1000) then
+      ttlAction = 'refresh'
+      set[#set + 1] = 'ex'
+      set[#set + 1] = string.format('%d', due)
+    else
+      ttlAction = 'new keys'
+    end
+  elseif ex or ix ~= '0' then
+    ttlAction = 'persist'
+    if ex then
+      del[#del + 1] = 'ex'
+    end
+  end
+  chunked('HSET', d, set, 2)
+  if #del > 0 then
+    chunked('HDEL', d, del, 1)
+  end
+  if ttlAction == 'refresh' then
+    redis.call('PEXPIRE', d, ttl)
+    redis.call('PEXPIRE', u, ttl)
+    redis.call('PEXPIRE', p, ttl)
+    redis.call('PEXPIRE', t, ttl)
+    redis.call('PEXPIRE', m, ttl)
+  elseif ttlAction == 'new keys' then
+    -- Keys this write may have created carry no expiry yet: give them the session's.
+    local at = tonumber(ex)
+    if tonumber(meta[3] or '0') == 0 then
+      redis.call('PEXPIREAT', u, at)
+      redis.call('PEXPIREAT', t, at)
+      redis.call('PEXPIREAT', m, at)
+    end
+    if newPinned then
+      redis.call('PEXPIREAT', p, at)
+    end
+  elseif ttlAction == 'persist' then
+    redis.call('PERSIST', d)
+    redis.call('PERSIST', u)
+    redis.call('PERSIST', p)
+    redis.call('PERSIST', t)
+    redis.call('PERSIST', m)
+  end
+end
+
 local seq = tonumber(meta[1] or '0')
+
+-- The short path: every message new and plain (unpinned, no tool calls, no toolCallId), no lock in the way, and no
+-- retention that could remove anything (no max age; the counts after the append within every limit). It writes what
+-- the general path below would, without reading headers: per key one ZADD for all the messages.
+if not lk and mode ~= 'l' and cutSec == '' and n > 0 then
+  local plain, addTok = true, 0
+  for i = 1, n do
+    local pos = FIRST + STRIDE * i - STRIDE
+    if meta[7 + i] or ARGV[pos + 5] ~= '1' then
+      plain = false
+      break
+    end
+    addTok = addTok + tonumber(ARGV[pos + 6])
+  end
+  local unCount = tonumber(meta[3] or '0') + n
+  local unTok = tonumber(meta[2] or '0') + addTok
+  if plain and (ovMax == 0 or unCount <= ovMax) and (maxMsgs == 0 or unCount <= maxMsgs)
+      and (maxTok == 0 or unTok <= maxTok) then
+    local zm, zu, zt = {}, {}, {}
+    local set = {'seq', 0, 'tok', string.format('%d', unTok), 'n', unCount, 'ver', tonumber(ver) + 1}
+    local reply = {'OK', '', 0}
+    for i = 1, n do
+      local pos = FIRST + STRIDE * i - STRIDE
+      seq = seq + 1
+      local ss = string.format('%d', seq)
+      local id = ARGV[pos + 1]
+      zm[#zm + 1] = ss
+      zm[#zm + 1] = ARGV[pos + 2] .. ',"seq":' .. ss .. ARGV[pos + 3]
+      zu[#zu + 1] = ss
+      zu[#zu + 1] = ss .. ':' .. ARGV[pos + 6] .. ':m:' .. id
+      zt[#zt + 1] = ARGV[pos + 7]
+      zt[#zt + 1] = ss
+      set[#set + 1] = 'h:' .. ss
+      set[#set + 1] = ARGV[pos + 4]
+      set[#set + 1] = 'i:' .. id
+      set[#set + 1] = ss
+      reply[3 + i] = seq
+    end
+    set[2] = seq
+    chunked('ZADD', m, zm, 2)
+    chunked('ZADD', u, zu, 2)
+    chunked('ZADD', t, zt, 2)
+    store(set, {}, false)
+    reply[2] = indexWant()
+    return reply
+  end
+end
+
+-- The incoming messages: known ids answer with the stored JSON; new ones get the next sequence numbers.
 local out, new, bySeq, pinnedOv = {}, {}, {}, {}
 for i = 1, n do
-  local pos = FIRST + 4 * i - 4
+  local pos = FIRST + STRIDE * i - STRIDE
   local have = meta[7 + i]
   if have then
     out[i] = redis.call('ZRANGEBYSCORE', m, have, have)[1]
@@ -404,56 +511,9 @@ for callId, v in pairs(rcOv) do
     del[#del + 1] = 'c:' .. callId
   end
 end
-if meta[7] then
-  del[#del + 1] = 'lk'
+local newPinned = false
+for _, r in ipairs(new) do
+  newPinned = newPinned or r.pinned
 end
--- The TTL: refreshed when a write would move the expiry by more than a thousandth of it (so at most every 86 s with
--- 24 h), which spares five PEXPIREs on most writes; without a TTL, keys left with one from a former TTL are persisted.
-local ttlAction
-if ttl > 0 then
-  local due = now() + ttl
-  if not ex or due - tonumber(ex) > math.max(1000, ttl / 1000) then
-    ttlAction = 'refresh'
-    set[#set + 1] = 'ex'
-    set[#set + 1] = string.format('%d', due)
-  else
-    ttlAction = 'new keys'
-  end
-elseif ex or ix ~= '0' then
-  ttlAction = 'persist'
-  if ex then
-    del[#del + 1] = 'ex'
-  end
-end
-chunked('HSET', d, set, 2)
-if #del > 0 then
-  chunked('HDEL', d, del, 1)
-end
-if ttlAction == 'refresh' then
-  redis.call('PEXPIRE', d, ttl)
-  redis.call('PEXPIRE', u, ttl)
-  redis.call('PEXPIRE', p, ttl)
-  redis.call('PEXPIRE', t, ttl)
-  redis.call('PEXPIRE', m, ttl)
-elseif ttlAction == 'new keys' then
-  -- Keys this write may have created carry no expiry yet: give them the session's.
-  local at = tonumber(ex)
-  if tonumber(meta[3] or '0') == 0 then
-    redis.call('PEXPIREAT', u, at)
-    redis.call('PEXPIREAT', t, at)
-    redis.call('PEXPIREAT', m, at)
-  end
-  for _, r in ipairs(new) do
-    if r.pinned then
-      redis.call('PEXPIREAT', p, at)
-      break
-    end
-  end
-elseif ttlAction == 'persist' then
-  redis.call('PERSIST', d)
-  redis.call('PERSIST', u)
-  redis.call('PERSIST', p)
-  redis.call('PERSIST', t)
-  redis.call('PERSIST', m)
-end
+store(set, del, newPinned)
 return okReply(removedCount)
