@@ -10,11 +10,14 @@ import io.agentmemory.Retention;
 import io.agentmemory.SessionKey;
 import io.agentmemory.core.tokens.TokenCounters;
 import io.agentmemory.spi.MemoryContext;
+import io.agentmemory.tck.MutableClock;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -53,13 +56,18 @@ class WindowCacheTest {
     /** Tables of their own: a new H2 file database, or a new table prefix in the PostgreSQL test database. */
     private record Db(String url, String prefix) {
         Memory open(int cache, Retention retention) {
+            return open(cache, retention, Clock.systemUTC(), 4);
+        }
+
+        Memory open(int cache, Retention retention, Clock clock, int poolSize) {
             return JdbcMemory.open(
                     JdbcSettings.builder()
                             .url(url)
                             .tablePrefix(prefix)
                             .windowCache(cache)
+                            .poolSize(poolSize)
                             .build(),
-                    new MemoryContext(Clock.systemUTC(), TokenCounters.heuristic(), retention, EvictionListener.NONE));
+                    new MemoryContext(clock, TokenCounters.heuristic(), retention, EvictionListener.NONE));
         }
     }
 
@@ -194,6 +202,61 @@ class WindowCacheTest {
             List<Message> again = memory.session(KEY).contextWindow(100_000);
             assertThat(again.get(0))
                     .isSameAs(memory.session(KEY).contextWindow(100_000).get(0));
+        }
+    }
+
+    /**
+     * One connection, so that every window runs on the same prepared statements: a first page read with one row
+     * limit and then with another takes the second limit (H2 keeps the first execution's LIMIT parameter of a UNION
+     * branch, which would make a window stop at 256 of 300 messages).
+     */
+    @ParameterizedTest
+    @MethodSource("databases")
+    void aReusedStatementTakesEachWindowsOwnRowLimit(String database) {
+        Db db = db(database);
+        try (Memory cached = db.open(10_000, Retention.none(), Clock.systemUTC(), 1);
+                Memory plain = db.open(0, Retention.none())) {
+            fill(cached.session(KEY), "m", 300);
+            for (int budget : new int[] {5, 100_000, 40, 100_000, 3, 1_000, 100_000}) {
+                assertThat(cached.session(KEY).contextWindow(budget))
+                        .as("budget %d", budget)
+                        .isEqualTo(plain.session(KEY).contextWindow(budget));
+            }
+        }
+    }
+
+    /** Messages held by an entry that expire after it was made leave the next window, which adds no other row. */
+    @ParameterizedTest
+    @MethodSource("databases")
+    void messagesThatExpireAfterTheEntryLeaveTheWindow(String database) {
+        Db db = db(database);
+        MutableClock clock = new MutableClock(Instant.parse("2026-03-01T12:00:00Z"));
+        Retention hour = Retention.builder().maxAge(Duration.ofHours(1)).build();
+        try (Memory cached = db.open(10_000, hour, clock, 1);
+                Memory plain = db.open(0, hour, clock, 1)) {
+            MemoryStore store = cached.session(KEY);
+            for (int i = 0; i < 10; i++) {
+                store.add(Message.builder(Message.USER, "t" + i)
+                        .timestamp(clock.instant().minus(Duration.ofMinutes(50 - i)))
+                        .build());
+            }
+            store.add(Message.builder(Message.SYSTEM, "pinned, never expires")
+                    .timestamp(clock.instant().minus(Duration.ofMinutes(55)))
+                    .pinned()
+                    .build());
+            assertThat(contents(store.contextWindow(100_000))).hasSize(11);
+            clock.advance(Duration.ofMinutes(15)); // t0 to t4 are now older than an hour, and still stored
+            List<Message> window = store.contextWindow(100_000);
+            assertThat(contents(window)).containsExactly("pinned, never expires", "t5", "t6", "t7", "t8", "t9");
+            assertThat(window).isEqualTo(plain.session(KEY).contextWindow(100_000));
+            assertThat(store.history()).hasSize(6); // history hides them too
+
+            store.add(Message.builder(Message.USER, "new")
+                    .timestamp(clock.instant())
+                    .build()); // removes them
+            window = store.contextWindow(100_000);
+            assertThat(contents(window)).containsExactly("pinned, never expires", "t5", "t6", "t7", "t8", "t9", "new");
+            assertThat(window).isEqualTo(plain.session(KEY).contextWindow(100_000));
         }
     }
 }
