@@ -158,6 +158,28 @@ class PostgresPushdownTest {
         assertThat(log.executed()).hasSize(1);
     }
 
+    /**
+     * A window after an append, with the first window's messages held: one statement, which asks only for the rows
+     * after the session's last sequence number as the first window saw it, and returns the new message alone.
+     */
+    @Test
+    void aWindowAfterAnAppendReadsOnlyTheNewRow() {
+        MemoryStore store = memory.session(SessionKey.of("pushdown", "since"));
+        store.addAll(messages(500, "s"));
+        List<Message> first = store.contextWindow(Integer.MAX_VALUE);
+        Message added = store.add(Message.user("one more"));
+        log.clear();
+        List<Message> second = store.contextWindow(Integer.MAX_VALUE);
+        assertThat(log.executed())
+                .singleElement()
+                .asString()
+                .contains("seq > ?")
+                .doesNotContain("known");
+        assertThat(second).hasSize(first.size() + 1).endsWith(added);
+        assertThat(second.subList(0, first.size())).isEqualTo(first);
+        assertThat(second).isEqualTo(store.history());
+    }
+
     @Test
     void aWindowReadsFurtherPagesWhenTheEstimateFallsShort() {
         // The first page is sized from the session's average message: here the newest messages are far smaller.

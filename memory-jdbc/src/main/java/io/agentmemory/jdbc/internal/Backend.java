@@ -562,8 +562,17 @@ public final class Backend {
         if (!cached.exhausted() && tokens(newest) + tokens(pinned) <= maxTokens) {
             return null; // messages expired since: the budget reaches below the entry's run
         }
-        Walk walk =
-                new Walk(c, key, keyParams, cutoff, newest, List.of(), cached.lo(), FIRST_WINDOW_PAGE / 2, true, null);
+        Walk walk = new Walk(
+                c,
+                key,
+                keyParams,
+                cutoff,
+                newest,
+                List.of(),
+                cached.lo(),
+                FIRST_WINDOW_PAGE / 2,
+                !cached.exhausted(),
+                null);
         return select(key, maxTokens, header, pinned, walk, newest.size() + 1);
     }
 
