@@ -18,8 +18,13 @@ import java.util.concurrent.ThreadLocalRandom;
  * the window's snapshot, or the window would not have seen {@code hi}); and a session row gets a new random
  * {@code epoch} whenever it is created, so a session deleted and created again, whose numbers start over, is told
  * apart. An entry therefore holds every row of its session's epoch with a sequence number in {@code [lo, hi]}, as it
- * was when the entry was made, minus what has been deleted since. A window asks for the text of every other row, and
- * checks the epoch the database reports in the same statement; a mismatch drops the entry and reads again.
+ * was when the entry was made, minus what has been deleted since. A full window read asks for the text of every other
+ * row, and checks the epoch the database reports in the same statement; a mismatch drops the entry and reads again.
+ *
+ * <p>An entry also records the session's last sequence number and message count as of its read. The next window asks
+ * only for the rows after that number, with the session's count now: the count minus those rows is the entry's count
+ * exactly when no row the entry's read saw has been deleted since (every insert and delete updates the count in its
+ * own transaction), and then the session is the entry's messages plus the new rows.
  *
  * <p>Bounded by a number of messages across sessions: the least recently read sessions are dropped first
  * ({@link SessionCache}). Thread-safe.
