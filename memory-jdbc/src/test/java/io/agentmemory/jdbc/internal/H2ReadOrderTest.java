@@ -14,6 +14,7 @@ import io.agentmemory.spi.MemoryContext;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Clock;
@@ -69,6 +70,50 @@ class H2ReadOrderTest {
                 assertThat(scanned.find()).as(plan).isTrue();
                 assertThat(Integer.parseInt(scanned.group(1))).as(plan).isLessThanOrEqualTo(17);
                 assertThat(plan).contains("index sorted");
+            }
+        }
+    }
+
+    /**
+     * The window's first statement, prepared once and run with one row limit and then others, returns each run's
+     * limit of unpinned rows (H2 evaluates a LIMIT parameter of a UNION branch only on the first execution; the
+     * unpinned rows are a derived table for that reason).
+     */
+    @Test
+    void aPreparedWindowStatementTakesEachExecutionsLimit() throws Exception {
+        String url = "jdbc:h2:file:" + directory.resolve("limits") + ";AUTO_SERVER=FALSE";
+        try (Memory memory = JdbcMemory.open(
+                JdbcSettings.builder().url(url).build(),
+                new MemoryContext(
+                        Clock.systemUTC(), TokenCounters.heuristic(), Retention.none(), EvictionListener.NONE))) {
+            memory.session("t", "s")
+                    .addAll(IntStream.range(0, 50)
+                            .mapToObj(i -> Message.user("m" + i))
+                            .toList());
+        }
+        Dialect dialect = Dialect.forUrl(url, new Tables(Optional.empty(), "agentmemory_"));
+        try (Connection c = DriverManager.getConnection(url);
+                PreparedStatement ps = c.prepareStatement(dialect.windowFirst.text())) {
+            for (int limit : new int[] {3, 20, 7, 50}) {
+                dialect.windowFirst.bind(
+                        ps,
+                        new Sql.Params()
+                                .set("tenant", "t")
+                                .set("session", "s")
+                                .set("scope", "")
+                                .set("limit", limit)
+                                .set("budget", 1_000_000L)
+                                .set("known_lo", 1L)
+                                .set("known_hi", 0L));
+                int unpinned = 0;
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        if (rs.getLong(1) > 0) {
+                            unpinned++;
+                        }
+                    }
+                }
+                assertThat(unpinned).as("limit %d", limit).isEqualTo(limit);
             }
         }
     }
