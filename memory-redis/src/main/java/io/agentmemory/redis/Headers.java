@@ -3,13 +3,13 @@ package io.agentmemory.redis;
 import io.agentmemory.Message;
 import io.agentmemory.TokenCount;
 import io.agentmemory.ToolCall;
-import java.io.ByteArrayOutputStream;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -140,10 +140,35 @@ final class Headers {
         }
     }
 
-    /** A MessagePack writer for the few types the headers use; only formats Redis's Lua cmsgpack reads. */
-    static final class Out extends ByteArrayOutputStream {
+    /**
+     * A MessagePack writer for the few types the headers use; only formats Redis's Lua cmsgpack reads. A plain growing
+     * array: {@link java.io.ByteArrayOutputStream} takes a lock for every byte. Not thread-safe.
+     */
+    static final class Out {
+        private byte[] buf;
+        private int count;
+
         Out(int size) {
-            super(size);
+            buf = new byte[size];
+        }
+
+        private void write(int b) {
+            if (count == buf.length) {
+                buf = Arrays.copyOf(buf, buf.length * 2);
+            }
+            buf[count++] = (byte) b;
+        }
+
+        private void write(byte[] b, int off, int len) {
+            if (count + len > buf.length) {
+                buf = Arrays.copyOf(buf, Math.max(buf.length * 2, count + len));
+            }
+            System.arraycopy(b, off, buf, count, len);
+            count += len;
+        }
+
+        byte[] toByteArray() {
+            return Arrays.copyOf(buf, count);
         }
 
         void arrayHeader(int n) {
@@ -180,9 +205,12 @@ final class Headers {
             } else if (v < 0 && v >= -32) {
                 write((int) (v & 0xff));
             } else {
-                write(0xd3);
+                if (count + 9 > buf.length) {
+                    buf = Arrays.copyOf(buf, Math.max(buf.length * 2, count + 9));
+                }
+                buf[count++] = (byte) 0xd3;
                 for (int shift = 56; shift >= 0; shift -= 8) {
-                    write((int) (v >>> shift) & 0xff);
+                    buf[count++] = (byte) (v >>> shift);
                 }
             }
         }

@@ -411,6 +411,14 @@ public final class RedisMemory implements Memory {
 
     /** Runs {@code action}, translating Jedis's exceptions; fails with CLOSED if the memory was closed meanwhile. */
     private <T> T call(String what, Supplier<T> action) {
+        return call(what, null, action);
+    }
+
+    /**
+     * {@link #call(String, Supplier)} for what {@code verb} and {@code target} say together ("append to" and the
+     * session), joined only when a failure needs the text.
+     */
+    private <T> T call(String verb, Object target, Supplier<T> action) {
         long deadline = 0;
         long sleepMillis = 1;
         while (true) {
@@ -421,23 +429,27 @@ public final class RedisMemory implements Memory {
                 // TRYAGAIN: a slot is being migrated and only some of the session's keys have moved; the script did
                 // not run, so running it again is safe once they have.
                 if (!String.valueOf(e.getMessage()).startsWith("TRYAGAIN")) {
-                    throw RedisErrors.translate(e, what);
+                    throw RedisErrors.translate(e, what(verb, target));
                 }
                 if (deadline == 0) {
                     deadline = System.nanoTime() + settings.timeout().toNanos();
                 } else if (System.nanoTime() - deadline > 0) {
-                    throw RedisErrors.translate(e, what);
+                    throw RedisErrors.translate(e, what(verb, target));
                 }
-                pause(sleepMillis, what);
+                pause(sleepMillis, what(verb, target));
                 sleepMillis = Math.min(50, sleepMillis * 2);
             } catch (JedisException e) {
                 checkOpen();
-                throw RedisErrors.translate(e, what);
+                throw RedisErrors.translate(e, what(verb, target));
             } catch (IllegalStateException e) {
                 checkOpen();
                 throw e;
             }
         }
+    }
+
+    private static String what(String verb, Object target) {
+        return target == null ? verb : verb + " " + target;
     }
 
     private static void pause(long millis, String what) {
@@ -558,7 +570,9 @@ public final class RedisMemory implements Memory {
 
         @Override
         public Message add(Message message) {
-            return addAll(List.of(BackendSupport.requireMessage(message))).get(0);
+            checkOpen();
+            // One message: nothing for checkBatch to find (no duplicate ids), and List.of is already the copy it makes.
+            return append(List.of(BackendSupport.requireMessage(message))).get(0);
         }
 
         @Override
@@ -568,6 +582,11 @@ public final class RedisMemory implements Memory {
             if (batch.isEmpty()) {
                 return List.of();
             }
+            return append(batch);
+        }
+
+        /** Appends a checked, non-empty batch. */
+        private List<Message> append(List<Message> batch) {
             List<TokenCount> counts = BackendSupport.countTokens(context.tokenCounter(), batch);
             Instant cutoff = cutoff();
             List<byte[]> args = new ArrayList<>(12 + 7 * batch.size());
@@ -602,13 +621,16 @@ public final class RedisMemory implements Memory {
                 args.add(bytes(count.tokens()));
                 args.add(bytes(m.timestamp().getEpochSecond()));
             }
-            Waiter waiter = new Waiter(key);
+            Waiter waiter = null;
             while (true) {
-                List<Object> r = list(call("append to " + key, () -> Lua.APPEND.run(jedis, sessionKeys, args)));
+                List<Object> r = list(call("append to", key, () -> Lua.APPEND.run(jedis, sessionKeys, args)));
                 switch (status(r)) {
                     case "OK":
                         return stored(r, batch, counts);
                     case "LOCKED":
+                        if (waiter == null) {
+                            waiter = new Waiter(key);
+                        }
                         waiter.await();
                         continue;
                     case "PLAN":
@@ -695,7 +717,8 @@ public final class RedisMemory implements Memory {
                 // One native command, an atomic snapshot: the JSON of the newest messages by rank.
                 long stop = limit < 0 ? -1 : (long) query.offset() + limit - 1;
                 List<byte[]> newestFirst = call(
-                        "read the history of " + key,
+                        "read the history of",
+                        key,
                         () -> jedis.zrange(
                                 sessionKeys.get(RedisKeys.MESSAGES),
                                 ZRangeParams.zrangeParams((long) query.offset(), stop)
@@ -722,7 +745,7 @@ public final class RedisMemory implements Memory {
                 args.add(bytes(Headers.canonKey(e.getKey())));
                 args.add(bytes(Headers.canonValue(e.getValue())));
             }
-            List<Object> r = list(call("read the history of " + key, () -> Lua.READ.run(jedis, sessionKeys, args)));
+            List<Object> r = list(call("read the history of", key, () -> Lua.READ.run(jedis, sessionKeys, args)));
             List<byte[]> newestFirst = new ArrayList<>(r.size() - 1);
             if (status(r).equals("I")) {
                 for (int i = 1; i < r.size(); i++) {
@@ -736,7 +759,7 @@ public final class RedisMemory implements Memory {
 
         /** The JSON of the messages with these sequences, in one pipelined round trip; removed ones are left out. */
         private List<byte[]> fetch(List<Object> sequences) {
-            return call("read messages of " + key, () -> {
+            return call("read messages of", key, () -> {
                 byte[] m = sessionKeys.get(RedisKeys.MESSAGES);
                 List<Response<List<byte[]>>> responses = new ArrayList<>(sequences.size());
                 try (AbstractPipeline pipeline = jedis.pipelined()) {
@@ -770,7 +793,7 @@ public final class RedisMemory implements Memory {
             List<byte[]> args = List.of(
                     bytes("window"), cutoffSeconds(cutoff), cutoffNanos(cutoff), bytes(INLINE), bytes(maxTokens));
             List<Object> r =
-                    list(call("read the context window of " + key, () -> Lua.READ.run(jedis, sessionKeys, args)));
+                    list(call("read the context window of", key, () -> Lua.READ.run(jedis, sessionKeys, args)));
             if (status(r).equals("I")) {
                 int pinnedCount = ((Long) r.get(1)).intValue();
                 List<Message> pinned = new ArrayList<>(pinnedCount);
@@ -874,7 +897,8 @@ public final class RedisMemory implements Memory {
                     // Without scores: Redis formats them and the client parses them, which costs as much as the read;
                     // each message's JSON holds its sequence near the start.
                     page = call(
-                            "read the context window of " + key,
+                            "read the context window of",
+                            key,
                             () -> jedis.zrange(
                                     sessionKeys.get(RedisKeys.MESSAGES),
                                     ZRangeParams.zrangeByScoreParams(max, lo)
@@ -918,9 +942,9 @@ public final class RedisMemory implements Memory {
         public long count() {
             checkOpen();
             if (context.retention().maxAge().isEmpty()) {
-                return call("count the messages of " + key, () -> jedis.zcard(sessionKeys.get(RedisKeys.MESSAGES)));
+                return call("count the messages of", key, () -> jedis.zcard(sessionKeys.get(RedisKeys.MESSAGES)));
             }
-            return (Long) call("count the messages of " + key, () -> Lua.READ.run(jedis, sessionKeys, countArgs()));
+            return (Long) call("count the messages of", key, () -> Lua.READ.run(jedis, sessionKeys, countArgs()));
         }
 
         @Override

@@ -211,25 +211,33 @@ for i = 1, n do
   else
     seq = seq + 1
     local id, hdr = ARGV[pos + 1], ARGV[pos + 4]
-    local h = cmsgpack.unpack(hdr)
-    local pinned = h[4]
-    if not pinned and h[5] then
-      pinned = pinnedOv[h[5]] or redis.call('HEXISTS', d, 'P:' .. h[5]) == 1
-    end
-    if pinned then
-      for _, c in ipairs(h[6]) do
-        pinnedOv[c] = true
+    local r
+    if ARGV[pos + 5] == '1' then
+      -- Plain (unpinned, no tool calls, no toolCallId): the header is unpacked only if retention needs it.
+      r = {seq = seq, id = id, head = ARGV[pos + 2], tail = ARGV[pos + 3], hdr = hdr, pinned = false,
+           tokens = tonumber(ARGV[pos + 6]), kind = 'm', new = true, sec = ARGV[pos + 7]}
+      r.member = string.format('%d', seq) .. ':' .. ARGV[pos + 6] .. ':m:' .. id
+    else
+      local h = cmsgpack.unpack(hdr)
+      local pinned = h[4]
+      if not pinned and h[5] then
+        pinned = pinnedOv[h[5]] or redis.call('HEXISTS', d, 'P:' .. h[5]) == 1
       end
+      if pinned then
+        for _, c in ipairs(h[6]) do
+          pinnedOv[c] = true
+        end
+      end
+      local kind = 'm'
+      if h[5] then
+        kind = 'r'
+      elseif #h[6] > 0 then
+        kind = 'a'
+      end
+      r = {seq = seq, id = id, head = ARGV[pos + 2], tail = ARGV[pos + 3], hdr = hdr, h = h, pinned = pinned,
+           tokens = h[1], kind = kind, new = true, sec = ARGV[pos + 7]}
+      r.member = string.format('%d:%d:%s:', seq, h[1], kind) .. id
     end
-    local kind = 'm'
-    if h[5] then
-      kind = 'r'
-    elseif #h[6] > 0 then
-      kind = 'a'
-    end
-    local r = {seq = seq, id = id, head = ARGV[pos + 2], tail = ARGV[pos + 3], hdr = hdr, h = h, pinned = pinned,
-               tokens = h[1], kind = kind, new = true}
-    r.member = string.format('%d:%d:%s:', seq, h[1], kind) .. id
     new[#new + 1] = r
     bySeq[seq] = r
     out[i] = seq
@@ -258,7 +266,7 @@ for _, r in ipairs(new) do
     newUnpinned[#newUnpinned + 1] = r
     unCount = unCount + 1
     unTok = unTok + r.tokens
-    if r.h[5] then
+    if r.h and r.h[5] then
       rcOv[r.h[5]] = r.seq
     end
   end
@@ -294,7 +302,7 @@ end
 
 local function header(e)
   if not e.h then
-    e.h = cmsgpack.unpack(redis.call('HGET', d, 'h:' .. e.seq))
+    e.h = cmsgpack.unpack(e.hdr or redis.call('HGET', d, 'h:' .. e.seq))
   end
   return e.h
 end
@@ -399,7 +407,8 @@ if cutSec ~= '' then
     end
   end
   for _, r in ipairs(newUnpinned) do
-    if r.h[2] < cs or (r.h[2] == cs and r.h[3] < cutNanos) then
+    local h = header(r)
+    if h[2] < cs or (h[2] == cs and h[3] < cutNanos) then
       expired[#expired + 1] = r
     end
   end
@@ -466,31 +475,47 @@ end
 -- Commit: write the new messages that stay, delete the removed stored ones, update the counters.
 local set = {'seq', seq, 'tok', string.format('%d', unTok), 'n', unCount, 'ver', tonumber(ver) + 1}
 local del = {}
+-- One ZADD per key for all the messages that stay.
+local zm, zp, zu, zt = {}, {}, {}, {}
 for _, r in ipairs(new) do
   if not removed[r.seq] then
-    redis.call('ZADD', m, r.seq, jsonOf(r))
-    set[#set + 1] = 'h:' .. r.seq
+    local ss = string.format('%d', r.seq)
+    zm[#zm + 1] = ss
+    zm[#zm + 1] = jsonOf(r)
+    set[#set + 1] = 'h:' .. ss
     set[#set + 1] = r.hdr
     set[#set + 1] = 'i:' .. r.id
-    set[#set + 1] = r.seq
+    set[#set + 1] = ss
     if r.pinned then
-      redis.call('ZADD', p, r.seq, string.format('%d:%d', r.seq, r.tokens))
+      zp[#zp + 1] = ss
+      zp[#zp + 1] = ss .. ':' .. string.format('%d', r.tokens)
       for _, c in ipairs(r.h[6]) do
         set[#set + 1] = 'P:' .. c
         set[#set + 1] = 1
       end
     else
-      redis.call('ZADD', u, r.seq, r.member)
-      redis.call('ZADD', t, r.h[2], r.seq)
+      zu[#zu + 1] = ss
+      zu[#zu + 1] = r.member
+      zt[#zt + 1] = r.sec
+      zt[#zt + 1] = ss
     end
   end
+end
+if #zm > 0 then
+  chunked('ZADD', m, zm, 2)
+end
+if #zp > 0 then
+  chunked('ZADD', p, zp, 2)
+end
+if #zu > 0 then
+  chunked('ZADD', u, zu, 2)
+  chunked('ZADD', t, zt, 2)
 end
 if removedCount > 0 then
   local members, seqs = {}, {}
   for _, cause in ipairs(CAUSES) do
     for _, e in ipairs(lists[cause]) do
       if not e.new then
-        redis.call('ZREMRANGEBYSCORE', m, e.seq, e.seq)
         members[#members + 1] = e.member
         seqs[#seqs + 1] = e.seq
         del[#del + 1] = 'h:' .. e.seq
@@ -499,6 +524,15 @@ if removedCount > 0 then
     end
   end
   if #members > 0 then
+    -- m by score, one range per run of consecutive sequence numbers (no other message lies inside such a run).
+    table.sort(seqs)
+    local lo = 1
+    for i = 1, #seqs do
+      if i == #seqs or seqs[i + 1] ~= seqs[i] + 1 then
+        redis.call('ZREMRANGEBYSCORE', m, seqs[lo], seqs[i])
+        lo = i + 1
+      end
+    end
     chunked('ZREM', u, members, 1)
     chunked('ZREM', t, seqs, 1)
   end
