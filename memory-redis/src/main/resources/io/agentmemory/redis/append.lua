@@ -154,9 +154,12 @@ end
 
 local seq = tonumber(meta[1] or '0')
 
--- The short path: every message new and plain (unpinned, no tool calls, no toolCallId), no lock in the way, and no
--- retention that could remove anything (no max age; the counts after the append within every limit). It writes what
--- the general path below would, without reading headers: per key one ZADD for all the messages.
+-- The short path: every message new and plain (unpinned, no tool calls, no toolCallId), no lock in the way, no max
+-- age, and retention that either removes nothing (the counts after the append within every limit) or, without a
+-- listener, only the k oldest unpinned messages for max-messages when they are plain too (no tool-call groups) and
+-- the tokens left are within max-tokens. It writes what the general path below would, without reading headers or
+-- building its retention state: per key one ZADD for all the messages, and for removals one ZRANGE, one
+-- ZREMRANGEBYSCORE per run of sequence numbers, one ZREM per index and one HDEL.
 if not lk and mode ~= 'l' and cutSec == '' and n > 0 then
   local plain, addTok = true, 0
   for i = 1, n do
@@ -169,8 +172,36 @@ if not lk and mode ~= 'l' and cutSec == '' and n > 0 then
   end
   local unCount = tonumber(meta[3] or '0') + n
   local unTok = tonumber(meta[2] or '0') + addTok
-  if plain and (ovMax == 0 or unCount <= ovMax) and (maxMsgs == 0 or unCount <= maxMsgs)
-      and (maxTok == 0 or unTok <= maxTok) then
+  local noOverflow = ovMax == 0 or unCount <= ovMax
+  local fits = plain and noOverflow and (maxMsgs == 0 or unCount <= maxMsgs) and (maxTok == 0 or unTok <= maxTok)
+  local olds
+  if plain and not fits and mode == 'c' and noOverflow and maxMsgs > 0 and unCount > maxMsgs
+      and unCount - maxMsgs <= 64 then
+    -- SIZE removes the k oldest unpinned messages, one at a time, as long as each is a group of one (plain).
+    local k = unCount - maxMsgs
+    olds = redis.call('ZRANGE', u, 0, k - 1)
+    local remTok = 0
+    if #olds == k then
+      for i = 1, k do
+        local tk, kind = string.match(olds[i], '^%d+:(%d+):(%a):')
+        if kind ~= 'm' then
+          olds = nil
+          break
+        end
+        remTok = remTok + tonumber(tk)
+      end
+    else
+      olds = nil
+    end
+    if olds and (maxTok == 0 or unTok - remTok <= maxTok) then
+      unCount = unCount - k
+      unTok = unTok - remTok
+      fits = true
+    else
+      olds = nil
+    end
+  end
+  if fits then
     local zm, zu, zt = {}, {}, {}
     local set = {'seq', 0, 'tok', string.format('%d', unTok), 'n', unCount, 'ver', tonumber(ver) + 1}
     local reply = {'OK', '', 0}
@@ -195,7 +226,27 @@ if not lk and mode ~= 'l' and cutSec == '' and n > 0 then
     chunked('ZADD', m, zm, 2)
     chunked('ZADD', u, zu, 2)
     chunked('ZADD', t, zt, 2)
-    store(set, {}, false)
+    local del = {}
+    if olds then
+      local seqs = {}
+      for i = 1, #olds do
+        local s, id = string.match(olds[i], '^(%d+):%d+:%a:(.*)$')
+        seqs[i] = s
+        del[#del + 1] = 'h:' .. s
+        del[#del + 1] = 'i:' .. id
+      end
+      local lo = 1
+      for i = 1, #seqs do
+        if i == #seqs or tonumber(seqs[i + 1]) ~= tonumber(seqs[i]) + 1 then
+          redis.call('ZREMRANGEBYSCORE', m, seqs[lo], seqs[i])
+          lo = i + 1
+        end
+      end
+      redis.call('ZREM', u, unpack(olds))
+      redis.call('ZREM', t, unpack(seqs))
+      reply[3] = #olds
+    end
+    store(set, del, false)
     reply[2] = indexWant()
     return reply
   end

@@ -217,6 +217,63 @@ class RedisAppendPathsTest {
         }
     }
 
+    /** Tool-call groups and an orphan tool result become the oldest messages while plain ones push them out. */
+    private static void toolGroupWrites(Pair pair) {
+        pair.add(Message.tool("orphan", "a result whose call is gone"));
+        for (int i = 0; i < 4; i++) {
+            pair.add(plain(i));
+        }
+        pair.add(Message.assistant("", List.of(new ToolCall("g1", "f", "{}"), new ToolCall("g2", "f", "{}"))));
+        pair.add(Message.tool("g1", "r1"));
+        pair.add(Message.tool("g2", "r2"));
+        for (int i = 4; i < 9; i++) {
+            pair.add(plain(i));
+        }
+        pair.add(Message.assistant("", List.of(new ToolCall("g3", "f", "{}"))));
+        pair.add(plain(9));
+        pair.add(Message.tool("g3", "r3"));
+        pair.addAll(List.of(plain(10), plain(11)));
+        for (int i = 12; i < 20; i++) {
+            pair.add(plain(i));
+        }
+    }
+
+    @Test
+    void whenToolGroupsAreTheOldestBothPathsLeaveTheSameState() {
+        List<Retention> retentions = List.of(
+                Retention.maxMessages(1),
+                Retention.maxMessages(2),
+                Retention.maxMessages(3),
+                Retention.maxMessages(4),
+                Retention.builder().maxMessages(4).maxTokens(60).build(),
+                Retention.builder().maxMessages(5).overflow(8, 0.5).build());
+        for (Retention retention : retentions) {
+            compare(retention, Duration.ofHours(24), false, RedisAppendPathsTest::toolGroupWrites);
+            compare(retention, null, true, RedisAppendPathsTest::toolGroupWrites);
+        }
+    }
+
+    /** Plain messages from 1 to 40 words, so that the tokens left after max-messages are sometimes too many. */
+    private static void varyingLengthWrites(Pair pair) {
+        java.util.Random random = new java.util.Random(7);
+        for (int i = 0; i < 60; i++) {
+            int words = 1 + random.nextInt(40);
+            pair.add(Message.user(String.join(" ", java.util.Collections.nCopies(words, "word" + i))));
+        }
+        pair.addAll(List.of(Message.user("a b c"), Message.user("d e f g h i j k l m n o p q r s t u v w")));
+    }
+
+    @Test
+    void whenMaxMessagesAndMaxTokensBothBindBothPathsLeaveTheSameState() {
+        for (int tokens : new int[] {20, 60, 100, 150}) {
+            compare(
+                    Retention.builder().maxMessages(4).maxTokens(tokens).build(),
+                    Duration.ofHours(24),
+                    false,
+                    RedisAppendPathsTest::varyingLengthWrites);
+        }
+    }
+
     @Test
     void aSessionWhoseTtlEndedOrWasDroppedIsWrittenAlikeOnBothPaths() {
         for (Duration ttl : new Duration[] {Duration.ofHours(24), null}) {
