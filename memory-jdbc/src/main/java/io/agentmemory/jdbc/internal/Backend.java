@@ -544,22 +544,31 @@ public final class Backend {
         rows.sort(Comparator.comparingLong((Dialect.RawRow r) -> Math.abs(r.seq()))
                 .reversed());
         List<Message> newPinned = new ArrayList<>();
+        boolean dropped = false;
         for (Dialect.RawRow row : rows) {
             Message m = decode(key, new Dialect.RawRow(Math.abs(row.seq()), row.tokens(), row.counter(), row.body()));
             if (row.seq() < 0) {
                 newPinned.add(m);
-            } else if (!expired(m, cutoff)) {
+            } else if (expired(m, cutoff)) {
+                dropped = true;
+            } else {
                 newest.add(m);
             }
         }
         Collections.reverse(newPinned);
         pinned.addAll(newPinned);
-        for (Message m : cached.taken()) {
-            if (!expired(m, cutoff)) {
-                newest.add(m);
+        if (cutoff == null) {
+            newest.addAll(cached.taken());
+        } else {
+            for (Message m : cached.taken()) {
+                if (expired(m, cutoff)) {
+                    dropped = true;
+                } else {
+                    newest.add(m);
+                }
             }
         }
-        if (!cached.exhausted() && tokens(newest) + tokens(pinned) <= maxTokens) {
+        if (dropped && !cached.exhausted() && tokens(newest) + tokens(pinned) <= maxTokens) {
             return null; // messages expired since: the budget reaches below the entry's run
         }
         Walk walk = new Walk(
@@ -699,7 +708,7 @@ public final class Backend {
         private boolean more;
         private final WindowCache.Entry cached;
         /** The messages handed out, newest first. */
-        final List<Message> taken = new ArrayList<>();
+        final List<Message> taken;
         /** Whether the walk found no message older than the last it handed out. */
         boolean exhausted;
 
@@ -728,6 +737,7 @@ public final class Backend {
             this.keyParams = keyParams;
             this.live = cutoff != null;
             this.ready = ready;
+            this.taken = new ArrayList<>(ready.size() + first.size() + 1);
             this.page = first;
             this.before = before;
             this.pageLimit = limit;

@@ -39,10 +39,10 @@ final class WindowCache {
 
     /**
      * One session's entry: its {@link Range}, the pinned messages (ascending sequence numbers) and the unpinned
-     * messages the window took (newest first, a contiguous run from {@code hi} down to {@code lo}). Made in constant
-     * time, so that a window of thousands of messages costs no copy to keep.
+     * messages the window took (newest first, a contiguous run from {@code hi} down to {@code lo}), kept as given, with
+     * their token counts as the window rule counts them.
      */
-    record Entry(Range range, List<Message> pinned, List<Message> taken) {
+    record Entry(Range range, List<Message> pinned, List<Message> taken, long pinnedTokens, int[] takenTokens) {
         long epoch() {
             return range.epoch();
         }
@@ -102,12 +102,9 @@ final class WindowCache {
 
         /** Whether the held messages need more than {@code maxTokens}, as the window rule counts them. */
         boolean exceeds(long maxTokens) {
-            long used = 0;
-            for (Message m : pinned) {
-                used += ContextWindows.tokens(m);
-            }
-            for (Message m : taken) {
-                used += ContextWindows.tokens(m);
+            long used = pinnedTokens;
+            for (int tokens : takenTokens) {
+                used += tokens;
                 if (used > maxTokens) {
                     return true;
                 }
@@ -121,13 +118,13 @@ final class WindowCache {
          */
         int rowsFor(long maxTokens) {
             long used = 0;
-            for (int i = 0; i < taken.size(); i++) {
-                used += ContextWindows.tokens(taken.get(i));
+            for (int i = 0; i < takenTokens.length; i++) {
+                used += takenTokens[i];
                 if (used > maxTokens) {
                     return i + 1;
                 }
             }
-            return taken.size();
+            return takenTokens.length;
         }
     }
 
@@ -162,9 +159,22 @@ final class WindowCache {
      * them up.
      */
     void put(SessionKey key, Range range, List<Message> pinned, List<Message> taken) {
+        long pinnedTokens = 0;
+        for (Message m : pinned) {
+            pinnedTokens += ContextWindows.tokens(m);
+        }
+        int[] takenTokens = new int[taken.size()];
+        for (int i = 0; i < takenTokens.length; i++) {
+            takenTokens[i] = ContextWindows.tokens(taken.get(i));
+        }
         entries.put(
                 key,
-                new Entry(range, Collections.unmodifiableList(pinned), Collections.unmodifiableList(taken)),
+                new Entry(
+                        range,
+                        Collections.unmodifiableList(pinned),
+                        Collections.unmodifiableList(taken),
+                        pinnedTokens,
+                        takenTokens),
                 pinned.size() + taken.size());
     }
 
