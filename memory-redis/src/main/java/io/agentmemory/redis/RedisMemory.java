@@ -85,6 +85,15 @@ public final class RedisMemory implements Memory {
     private static final Logger LOG = LoggerFactory.getLogger(RedisMemory.class);
     private static final Set<Capability> CAPABILITIES = Set.copyOf(EnumSet.allOf(Capability.class));
     private static final byte[] SEQ_MARKER = ",\"seq\":1,".getBytes(StandardCharsets.US_ASCII);
+    /** The decimal texts of 0 to 4095, made once: token counts and batch sizes are mostly among them. */
+    private static final byte[][] SMALL_NUMBERS = new byte[4096][];
+
+    static {
+        for (int i = 0; i < SMALL_NUMBERS.length; i++) {
+            SMALL_NUMBERS[i] = Integer.toString(i).getBytes(StandardCharsets.US_ASCII);
+        }
+    }
+
     private static final byte[] EMPTY = new byte[0];
     private static final byte[] ZERO = bytes(0);
     private static final byte[] ONE = bytes(1);
@@ -511,8 +520,29 @@ public final class RedisMemory implements Memory {
         return (List<Object>) reply;
     }
 
-    private static byte[] bytes(long n) {
-        return Long.toString(n).getBytes(StandardCharsets.US_ASCII);
+    /** The decimal text of {@code n} in ASCII; the same array for the same small number (arguments are not changed). */
+    static byte[] bytes(long n) {
+        if (n >= 0 && n < SMALL_NUMBERS.length) {
+            return SMALL_NUMBERS[(int) n];
+        }
+        if (n == Long.MIN_VALUE) {
+            return Long.toString(n).getBytes(StandardCharsets.US_ASCII);
+        }
+        long v = Math.abs(n);
+        int digits = 1;
+        for (long x = v; x >= 10; x /= 10) {
+            digits++;
+        }
+        int length = n < 0 ? digits + 1 : digits;
+        byte[] out = new byte[length];
+        for (int i = length - 1; i >= length - digits; i--) {
+            out[i] = (byte) ('0' + v % 10);
+            v /= 10;
+        }
+        if (n < 0) {
+            out[0] = '-';
+        }
+        return out;
     }
 
     private static byte[] bytes(String s) {
