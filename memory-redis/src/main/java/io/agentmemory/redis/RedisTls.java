@@ -83,13 +83,17 @@ final class RedisTls {
         SSLSocketFactory f = factory != null ? factory : (SSLSocketFactory) SSLSocketFactory.getDefault();
         int timeout = (int) Math.min(Integer.MAX_VALUE, settings.timeout().toMillis());
         String what = "connect to " + node;
+        boolean connected = false;
+        boolean handshaken = false;
         try (java.net.Socket plain = new java.net.Socket()) {
             plain.connect(new java.net.InetSocketAddress(node.host(), node.port()), timeout);
             plain.setSoTimeout(timeout);
+            connected = true;
             try (javax.net.ssl.SSLSocket socket =
                     (javax.net.ssl.SSLSocket) f.createSocket(plain, node.host(), node.port(), true)) {
                 socket.setSSLParameters(parameters());
                 socket.startHandshake();
+                handshaken = true;
                 try {
                     socket.getOutputStream().write("PING\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
                     socket.getOutputStream().flush();
@@ -104,10 +108,15 @@ final class RedisTls {
                 throw refused;
             }
             if (!settings.cluster()) {
-                // Unreachable: say so now rather than wait as long again for the pool to find out.
+                // Unreachable: say so now rather than wait as long again for the pool to find out. A server that
+                // takes the connection but never answers the handshake is most likely not listening for TLS there.
+                String hint = connected && !handshaken && e instanceof java.net.SocketTimeoutException
+                        ? "; no TLS handshake came back: if this port is a plain one, use redis:// (tls=false) or the"
+                                + " server's tls-port, else retry later"
+                        : "; retry later";
                 throw new BackendUnavailableException(
                         "Redis is unavailable, could not " + what + " ("
-                                + e.getClass().getSimpleName() + ": " + e.getMessage() + "); retry later",
+                                + e.getClass().getSimpleName() + ": " + e.getMessage() + ")" + hint,
                         e);
             }
             // A cluster client may still reach the other seeds.

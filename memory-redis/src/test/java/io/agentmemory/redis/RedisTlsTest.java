@@ -210,6 +210,24 @@ class RedisTlsTest {
     }
 
     @Test
+    void tlsToAPlainPortSaysSo() {
+        // Redis 7 waits for a plain command and never answers the handshake: a timeout, with the likely cause.
+        try (RedisProcess plain = RedisProcess.start("tls-to-plain", List.of())) {
+            Throwable e = catchThrowable(() -> RedisMemory.open(
+                    tls.settings(plain.port())
+                            .password(ACL_PASSWORD)
+                            .timeout(Duration.ofMillis(500))
+                            .build(),
+                    TestContexts.plain()));
+            assertThat(e)
+                    .isInstanceOf(BackendUnavailableException.class)
+                    .hasMessageContaining("no TLS handshake came back")
+                    .hasMessageContaining("redis://");
+            assertNoSecret(e);
+        }
+    }
+
+    @Test
     void anUnreachableTlsServerIsARetryableError() {
         Throwable e = catchThrowable(() -> RedisMemory.open(
                 tls.settings(RedisProcess.freePort())
