@@ -600,9 +600,10 @@ public final class RedisMemory implements Memory {
 
         @Override
         public Message add(Message message) {
+            List<Message> batch = List.of(BackendSupport.requireMessage(message));
             checkOpen();
             // One message: nothing for checkBatch to find (no duplicate ids), and List.of is already the copy it makes.
-            return append(List.of(BackendSupport.requireMessage(message))).get(0);
+            return append(batch).get(0);
         }
 
         @Override
