@@ -99,11 +99,23 @@ class RedisRestartTest {
 
             List<Message> history = retrying.call(store::history);
             assertThat(history).hasSize(keep);
+            // Every sequence number handed out belongs to one stored message, which is either kept or was reported
+            // removed (a removal may be reported again when its commit was cut off): nothing is lost, nothing kept was
+            // reported removed.
+            Set<Long> sequences = new HashSet<>();
             Set<String> reported = new HashSet<>();
-            listener.removed(key).forEach(m -> reported.add(m.id()));
+            for (Message m : listener.removed(key)) {
+                sequences.add(m.sequence());
+                reported.add(m.id());
+            }
             Set<String> kept = new HashSet<>();
-            history.forEach(m -> kept.add(m.id()));
-            assertThat(reported).as("removed messages still in the history").doesNotContainAnyElementsOf(kept);
+            for (Message m : history) {
+                assertThat(sequences.add(m.sequence()))
+                        .as("kept sequence %d was not reported removed", m.sequence())
+                        .isTrue();
+                kept.add(m.id());
+            }
+            assertThat(kept).hasSameSizeAs(history);
             for (List<Message> mine : acknowledged) {
                 for (Message m : mine) {
                     assertThat(kept.contains(m.id()) || reported.contains(m.id()))
@@ -111,10 +123,17 @@ class RedisRestartTest {
                             .isTrue();
                 }
             }
-            assertThat(reported.size() + kept.size()).isEqualTo(WRITERS * PER_WRITER);
+            Set<String> ids = new HashSet<>(reported);
+            ids.addAll(kept);
+            assertThat(ids).hasSize(WRITERS * PER_WRITER);
+            // An id stored twice is one whose message was removed (retention, max 50) while its write, applied but
+            // unacknowledged, waited for its retry: the contract lets an id whose message was removed be appended
+            // again. Each such second copy takes a failed attempt.
             assertThat(retrying.failures()).isPositive();
+            assertThat(sequences.size() - ids.size()).isBetween(0, retrying.failures());
             Message last = retrying.call(() -> store.add(Message.user("after the restart")));
-            assertThat(last.sequence()).isEqualTo(WRITERS * PER_WRITER + 1);
+            assertThat(last.sequence()).isEqualTo(sequences.size() + 1);
+            assertThat(sequences).allMatch(seq -> seq >= 1 && seq < last.sequence());
             assertThat(store.history(HistoryQuery.newest(1))).containsExactly(last);
         }
     }
