@@ -36,10 +36,7 @@ class H2ReadOrderTest {
     @Test
     void unpinnedMessagesAreReadInIndexOrder() throws Exception {
         String url = "jdbc:h2:file:" + directory.resolve("order") + ";AUTO_SERVER=FALSE";
-        try (Memory memory = JdbcMemory.open(
-                JdbcSettings.builder().url(url).build(),
-                new MemoryContext(
-                        Clock.systemUTC(), TokenCounters.heuristic(), Retention.none(), EvictionListener.NONE))) {
+        try (Memory memory = open(url)) {
             MemoryStore store = memory.session("t", "s");
             store.add(Message.system("rules"));
             store.addAll(IntStream.range(0, 2000)
@@ -82,10 +79,7 @@ class H2ReadOrderTest {
     @Test
     void aPreparedWindowStatementTakesEachExecutionsLimit() throws Exception {
         String url = "jdbc:h2:file:" + directory.resolve("limits") + ";AUTO_SERVER=FALSE";
-        try (Memory memory = JdbcMemory.open(
-                JdbcSettings.builder().url(url).build(),
-                new MemoryContext(
-                        Clock.systemUTC(), TokenCounters.heuristic(), Retention.none(), EvictionListener.NONE))) {
+        try (Memory memory = open(url)) {
             memory.session("t", "s")
                     .addAll(IntStream.range(0, 50)
                             .mapToObj(i -> Message.user("m" + i))
@@ -116,5 +110,12 @@ class H2ReadOrderTest {
                 assertThat(unpinned).as("limit %d", limit).isEqualTo(limit);
             }
         }
+    }
+
+    private static Memory open(String url) {
+        return JdbcMemory.open(
+                JdbcSettings.builder().url(url).build(),
+                new MemoryContext(
+                        Clock.systemUTC(), TokenCounters.heuristic(), Retention.none(), EvictionListener.NONE));
     }
 }
