@@ -82,51 +82,9 @@ final class TestTls {
         ca(dir, "other-ca", "agentmemory unrelated CA");
         signed(dir, "server", "localhost", "server.ext");
         signed(dir, "client", "agentmemory-client", "client.ext");
-        run(
-                dir,
-                "keytool",
-                "-importcert",
-                "-noprompt",
-                "-alias",
-                "ca",
-                "-file",
-                "ca.crt",
-                "-keystore",
-                "trust.p12",
-                "-storetype",
-                "PKCS12",
-                "-storepass",
-                trustPassword);
-        run(
-                dir,
-                "keytool",
-                "-importcert",
-                "-noprompt",
-                "-alias",
-                "ca",
-                "-file",
-                "ca.crt",
-                "-keystore",
-                "trust.jks",
-                "-storetype",
-                "JKS",
-                "-storepass",
-                trustPassword);
-        run(
-                dir,
-                "keytool",
-                "-importcert",
-                "-noprompt",
-                "-alias",
-                "other",
-                "-file",
-                "other-ca.crt",
-                "-keystore",
-                "other-trust.p12",
-                "-storetype",
-                "PKCS12",
-                "-storepass",
-                trustPassword);
+        trustStore(dir, "ca", "ca.crt", "trust.p12", "PKCS12", trustPassword);
+        trustStore(dir, "ca", "ca.crt", "trust.jks", "JKS", trustPassword);
+        trustStore(dir, "other", "other-ca.crt", "other-trust.p12", "PKCS12", trustPassword);
         run(
                 dir,
                 "openssl",
@@ -144,6 +102,25 @@ final class TestTls {
                 "client.p12",
                 "-passout",
                 "pass:" + keyPassword);
+    }
+
+    /** A trust store {@code store} of type {@code type} holding the certificate {@code file} as {@code alias}. */
+    private static void trustStore(Path dir, String alias, String file, String store, String type, String password) {
+        run(
+                dir,
+                "keytool",
+                "-importcert",
+                "-noprompt",
+                "-alias",
+                alias,
+                "-file",
+                file,
+                "-keystore",
+                store,
+                "-storetype",
+                type,
+                "-storepass",
+                password);
     }
 
     private static void ca(Path dir, String name, String cn) {

@@ -467,37 +467,26 @@ public final class Backend {
         }
         List<Dialect.RawRow> pinnedRows = new ArrayList<>();
         List<Dialect.RawRow> page = new ArrayList<>();
-        int limit = firstPageLimit(cached, maxTokens);
-        Header header = Header.NONE;
-        boolean bodiesOmitted = false;
+        Header header;
         try (PreparedStatement ps = (cutoff == null ? dialect.windowFirst : dialect.windowFirstLive)
-                        .prepare(
-                                c,
-                                keyParams
-                                        .copy()
-                                        .set("limit", limit)
-                                        .set("budget", (long) maxTokens)
-                                        .set("known_lo", cached == null ? 1L : cached.lo())
-                                        .set("known_hi", cached == null ? 0L : cached.hi()));
-                ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                long seq = rs.getLong(1);
-                if (seq == 0) {
-                    limit = rs.getInt(2);
-                    header = Header.of(rs.getString(3), rs.getString(4));
-                    continue;
-                }
-                Dialect.RawRow row = new Dialect.RawRow(Math.abs(seq), rs.getInt(2), rs.getString(3), rs.getString(4));
-                bodiesOmitted |= row.body() == null;
-                (seq < 0 ? pinnedRows : page).add(row);
-            }
+                .prepare(
+                        c,
+                        keyParams
+                                .copy()
+                                .set("limit", firstPageLimit(cached, maxTokens))
+                                .set("budget", (long) maxTokens)
+                                .set("known_lo", cached == null ? 1L : cached.lo())
+                                .set("known_hi", cached == null ? 0L : cached.hi()))) {
+            header = readWindow(ps, pinnedRows, page);
         }
         // Entries are only made with an epoch, never 0, so a session without one never matches.
+        boolean bodiesOmitted = pinnedRows.stream().anyMatch(r -> r.body() == null)
+                || page.stream().anyMatch(r -> r.body() == null);
         if (bodiesOmitted && (cached == null || header.epoch() != cached.epoch())) {
             throw new StaleEntry();
         }
-        pinnedRows.sort(Comparator.comparingLong(Dialect.RawRow::seq));
-        page.sort(Comparator.comparingLong(Dialect.RawRow::seq).reversed());
+        // Without a session row there is no header, and no row either.
+        int limit = header == Header.NONE ? firstPageLimit(cached, maxTokens) : header.limit();
         List<Message> pinned = new ArrayList<>(pinnedRows.size());
         for (Dialect.RawRow row : pinnedRows) {
             pinned.add(decode(key, row, cached));
@@ -520,43 +509,32 @@ public final class Backend {
             Connection c, SessionKey key, Sql.Params keyParams, int maxTokens, Instant cutoff, WindowCache.Entry cached)
             throws SQLException {
         int limit = firstPageLimit(cached, maxTokens);
-        Header header = Header.NONE;
+        List<Dialect.RawRow> pinnedRows = new ArrayList<>();
         List<Dialect.RawRow> rows = new ArrayList<>();
+        Header header;
         try (PreparedStatement ps = dialect.windowSince.prepare(
-                        c, keyParams.copy().set("since", cached.lastSeq()).set("limit", limit));
-                ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                long seq = rs.getLong(1);
-                if (seq == 0) {
-                    header = Header.of(rs.getString(3), rs.getString(4));
-                    continue;
-                }
-                rows.add(new Dialect.RawRow(seq, rs.getInt(2), rs.getString(3), rs.getString(4)));
-            }
+                c, keyParams.copy().set("since", cached.lastSeq()).set("limit", limit))) {
+            header = readWindow(ps, pinnedRows, rows);
         }
         if (header.epoch() != cached.epoch()
                 || header.count() - header.above() != cached.count()
-                || header.above() > rows.size()) {
+                || header.above() > pinnedRows.size() + rows.size()) {
             return null;
         }
         List<Message> pinned = new ArrayList<>(cached.pinned());
+        for (Dialect.RawRow row : pinnedRows) {
+            pinned.add(decode(key, row));
+        }
         List<Message> newest = new ArrayList<>(rows.size() + cached.taken().size());
-        rows.sort(Comparator.comparingLong((Dialect.RawRow r) -> Math.abs(r.seq()))
-                .reversed());
-        List<Message> newPinned = new ArrayList<>();
         boolean dropped = false;
         for (Dialect.RawRow row : rows) {
-            Message m = decode(key, new Dialect.RawRow(Math.abs(row.seq()), row.tokens(), row.counter(), row.body()));
-            if (row.seq() < 0) {
-                newPinned.add(m);
-            } else if (expired(m, cutoff)) {
+            Message m = decode(key, row);
+            if (expired(m, cutoff)) {
                 dropped = true;
             } else {
                 newest.add(m);
             }
         }
-        Collections.reverse(newPinned);
-        pinned.addAll(newPinned);
         if (cutoff == null) {
             newest.addAll(cached.taken());
         } else {
@@ -617,20 +595,42 @@ public final class Backend {
      * A window's header row: the session's epoch (0 for none: no session row, or one from before migration 2), last
      * sequence number and message count, and how many rows come after the sequence number a read asked from.
      */
-    private record Header(long epoch, long lastSeq, long count, long above) {
-        static final Header NONE = new Header(0, 0, 0, 0);
+    private record Header(int limit, long epoch, long lastSeq, long count, long above) {
+        /** No header row: the session has no row. */
+        static final Header NONE = new Header(0, 0, 0, 0, 0);
 
-        static Header of(String epoch, String counters) {
-            if (epoch == null || counters == null) {
-                return NONE;
-            }
+        static Header of(int limit, String epoch, String counters) {
             String[] parts = counters.split(" ", -1);
             return new Header(
-                    Long.parseLong(epoch),
+                    limit,
+                    epoch == null ? 0 : Long.parseLong(epoch),
                     Long.parseLong(parts[0]),
                     Long.parseLong(parts[1]),
                     Long.parseLong(parts[2]));
         }
+    }
+
+    /**
+     * Reads a window statement's rows (see {@link Dialect}): the header, then the pinned rows into {@code pinned}
+     * (ascending) and the unpinned ones into {@code unpinned} (newest first), sequence numbers made positive.
+     */
+    private static Header readWindow(PreparedStatement ps, List<Dialect.RawRow> pinned, List<Dialect.RawRow> unpinned)
+            throws SQLException {
+        Header header = Header.NONE;
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                long seq = rs.getLong(1);
+                if (seq == 0) {
+                    header = Header.of(rs.getInt(2), rs.getString(3), rs.getString(4));
+                    continue;
+                }
+                Dialect.RawRow row = new Dialect.RawRow(Math.abs(seq), rs.getInt(2), rs.getString(3), rs.getString(4));
+                (seq < 0 ? pinned : unpinned).add(row);
+            }
+        }
+        pinned.sort(Comparator.comparingLong(Dialect.RawRow::seq));
+        unpinned.sort(Comparator.comparingLong(Dialect.RawRow::seq).reversed());
+        return header;
     }
 
     /**
