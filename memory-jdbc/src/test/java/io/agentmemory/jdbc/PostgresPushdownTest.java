@@ -43,7 +43,9 @@ class PostgresPushdownTest {
     private static StatementLog log;
     private static Memory memory;
     private static Memory expiring;
+    private static Memory retained;
     private static final SessionKey LONG = SessionKey.of("pushdown", "long");
+    private static final SessionKey RETAINED = SessionKey.of("pushdown", "retained");
 
     @BeforeAll
     static void fill() throws Exception {
@@ -74,6 +76,15 @@ class PostgresPushdownTest {
                 Statement st = c.createStatement()) {
             st.execute("ANALYZE");
         }
+        // Tables of their own, filled after the ANALYZE: the planner has no statistics for them, as for new tables
+        // that autovacuum has not analyzed yet.
+        retained = JdbcMemory.open(
+                log.dataSource(),
+                JdbcSettings.builder().tablePrefix("retained_").build(),
+                new MemoryContext(clock, new TckTokenCounter(), Retention.maxMessages(HISTORY), EvictionListener.NONE));
+        for (int i = 0; i < HISTORY; i += 500) {
+            retained.session(RETAINED).addAll(messages(500, "r" + i));
+        }
     }
 
     private static List<Message> messages(int n, String label) {
@@ -90,6 +101,7 @@ class PostgresPushdownTest {
     static void close() {
         memory.close();
         expiring.close();
+        retained.close();
         pool.close();
         database.close();
     }
@@ -294,5 +306,59 @@ class PostgresPushdownTest {
                 .filteredOn(plan -> plan.contains("FROM \"agentmemory_messages\""))
                 .hasSizeGreaterThanOrEqualTo(7)
                 .allSatisfy(plan -> assertThat(plan).contains("Index"));
+    }
+
+    /**
+     * Appends that retention answers by removing the oldest message, windows (the full read, then the read of what
+     * was added) and the newest history read no row of the messages table they do not need, under the generic plans
+     * the backend's connections use, on tables the planner has no statistics for: each scan of it is bounded by its
+     * index conditions (run with {@code EXPLAIN ANALYZE} in a transaction that is rolled back). A delete by
+     * {@code seq = ANY(?)} alone was planned as a scan of the whole session with that as a filter.
+     */
+    @Test
+    void appendsWithRetentionAndWindowsTouchOnlyTheirRowsUnderGenericPlans() throws Exception {
+        MemoryStore store = retained.session(RETAINED);
+        log.clear();
+        store.add(Message.user("one over the limit"));
+        store.contextWindow(50);
+        store.add(Message.user("and one more"));
+        store.contextWindow(50);
+        store.history(HistoryQuery.newest(20));
+        List<StatementLog.Execution> executions = log.executions();
+        assertThat(store.count()).isEqualTo(HISTORY);
+        List<String> plans = new ArrayList<>();
+        try (Connection c = database.connect()) {
+            c.setAutoCommit(false);
+            int n = 0;
+            for (StatementLog.Execution e : executions) {
+                List<String> plan = e.genericPlan(c, "replayed" + n++);
+                plans.add(e.sql() + "\n" + String.join("\n", plan));
+                assertThat(filteredMessageRows(plan))
+                        .as("rows of the messages table read and filtered out by %s:%n%s", e.sql(), plan)
+                        .isLessThan(2);
+            }
+            c.rollback();
+        }
+        assertThat(plans)
+                .hasSizeGreaterThanOrEqualTo(8)
+                .anySatisfy(plan -> assertThat(plan).startsWith("WITH d AS (DELETE"))
+                .allSatisfy(plan -> assertThat(plan).doesNotContain("Seq Scan on retained_messages"));
+    }
+
+    /** The rows that scans of the messages table in {@code plan} read and then removed by a filter. */
+    private static long filteredMessageRows(List<String> plan) {
+        long removed = 0;
+        boolean onMessages = false;
+        for (String line : plan) {
+            if (line.contains("->") || line.matches("^\\S.*")) {
+                onMessages = line.matches(".* on \\w*messages\\b.*");
+            }
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("Rows Removed by Filter: (\\d+)")
+                    .matcher(line);
+            if (onMessages && m.find()) {
+                removed += Long.parseLong(m.group(1));
+            }
+        }
+        return removed;
     }
 }

@@ -61,7 +61,82 @@ final class StatementLog {
     record Execution(String sql, Map<Integer, Object[]> setters) {
         /** Prepares {@code prefix + sql} on {@code connection} with the same parameters. */
         PreparedStatement replay(Connection connection, String prefix) throws Exception {
-            PreparedStatement ps = connection.prepareStatement(prefix + sql);
+            return bind(connection, connection.prepareStatement(prefix + sql), setters);
+        }
+
+        /**
+         * PostgreSQL: the plan the server runs this statement with as a prepared statement under
+         * {@code plan_cache_mode = force_generic_plan} (as the backend's own pools are set up), executed with
+         * {@code EXPLAIN (ANALYZE)}: its lines. (An {@code EXPLAIN} of the statement itself plans it for the values
+         * given, which shows a custom plan.) Run it in a transaction that is rolled back.
+         */
+        List<String> genericPlan(Connection connection, String name) throws Exception {
+            StringBuilder numbered = new StringBuilder();
+            int n = 0;
+            for (char ch : sql.toCharArray()) {
+                if (ch == '?') {
+                    numbered.append('$').append(++n);
+                } else {
+                    numbered.append(ch);
+                }
+            }
+            if (n != setters.size()) {
+                throw new IllegalStateException(
+                        sql + " has " + n + " placeholders but " + setters.size() + " parameters were set");
+            }
+            try (java.sql.Statement st = connection.createStatement()) {
+                st.execute("SET LOCAL plan_cache_mode = force_generic_plan");
+                st.execute("PREPARE " + name + " AS " + numbered);
+            }
+            // Each argument cast to the type the server inferred for it; nulls written out, as a null parameter of no
+            // given type cannot be typed inside EXPLAIN.
+            List<String> types = new ArrayList<>();
+            try (PreparedStatement ps = connection.prepareStatement(
+                    "SELECT CAST(unnest(parameter_types) AS text) FROM pg_prepared_statements WHERE name = ?")) {
+                ps.setString(1, name);
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        types.add(rs.getString(1));
+                    }
+                }
+            }
+            // EXECUTE inside EXPLAIN takes no parameters: the values are written out as literals.
+            List<String> args = new ArrayList<>();
+            for (Map.Entry<Integer, Object[]> e : setters.entrySet()) {
+                Object[] call = e.getValue();
+                Object value = call[0].equals("setNull") ? null : call[1];
+                args.add("CAST(" + literal(value) + " AS " + types.get(e.getKey() - 1) + ")");
+            }
+            List<String> plan = new ArrayList<>();
+            try (java.sql.Statement st = connection.createStatement();
+                    java.sql.ResultSet rs = st.executeQuery("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) EXECUTE " + name
+                            + "(" + String.join(", ", args) + ")")) {
+                while (rs.next()) {
+                    plan.add(rs.getString(1));
+                }
+            }
+            return plan;
+        }
+
+        private static String literal(Object value) throws Exception {
+            if (value == null) {
+                return "NULL";
+            }
+            if (value instanceof Number || value instanceof Boolean) {
+                return value.toString();
+            }
+            if (value instanceof java.sql.Array array) {
+                List<String> elements = new ArrayList<>();
+                for (Object element : (Object[]) array.getArray()) {
+                    elements.add(literal(element));
+                }
+                return "ARRAY[" + String.join(", ", elements) + "]";
+            }
+            return "'" + value.toString().replace("'", "''") + "'";
+        }
+
+        private PreparedStatement bind(Connection connection, PreparedStatement ps, Map<Integer, Object[]> setters)
+                throws Exception {
             for (Map.Entry<Integer, Object[]> e : setters.entrySet()) {
                 Object[] call = e.getValue();
                 String name = (String) call[0];

@@ -93,7 +93,10 @@ public final class PostgresDialect extends Dialect {
     }
 
     private String deleteBySeq(String returning) {
-        return "WITH d AS (DELETE FROM " + m + " WHERE " + KEY + " AND seq = ANY({seqs}) RETURNING " + returning
+        // The range bounds the index scan: with the generic plan, seq = ANY(...) alone is only a filter over every row
+        // of the session.
+        return "WITH d AS (DELETE FROM " + m + " WHERE " + KEY + " AND seq >= {lo} AND seq <= {hi}"
+                + " AND seq = ANY({seqs}) RETURNING " + returning
                 + "), u AS (UPDATE " + s + " SET unpinned_count = {unpinned_count},"
                 + " unpinned_tokens = {unpinned_tokens}, head_seq = {head} WHERE " + KEY + ") SELECT " + returning
                 + " FROM d";
@@ -226,11 +229,20 @@ public final class PostgresDialect extends Dialect {
             throws SQLException {
         List<RawRow> rows = new ArrayList<>();
         Long[] boxed = new Long[seqs.length];
+        long lo = Long.MAX_VALUE;
+        long hi = Long.MIN_VALUE;
         for (int i = 0; i < seqs.length; i++) {
             boxed[i] = seqs[i];
+            lo = Math.min(lo, seqs[i]);
+            hi = Math.max(hi, seqs[i]);
         }
         try (PreparedStatement ps = (bodies ? deleteBySeq : deleteBySeqNoBodies)
-                        .prepare(connection, params.copy().set("seqs", longArray(connection, boxed)));
+                        .prepare(
+                                connection,
+                                params.copy()
+                                        .set("seqs", longArray(connection, boxed))
+                                        .set("lo", lo)
+                                        .set("hi", hi));
                 ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 rows.add(
