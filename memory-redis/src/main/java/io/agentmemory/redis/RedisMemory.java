@@ -14,10 +14,10 @@ import io.agentmemory.Retention;
 import io.agentmemory.SessionKey;
 import io.agentmemory.TokenCount;
 import io.agentmemory.core.backend.BackendSupport;
-import io.agentmemory.core.backend.SessionCache;
 import io.agentmemory.core.json.MessageJson;
 import io.agentmemory.core.window.ContextWindows;
 import io.agentmemory.internal.Text;
+import io.agentmemory.redis.WindowCache.Decoded;
 import io.agentmemory.spi.MemoryContext;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -27,14 +27,13 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.EnumSet;
-import java.util.HashMap;
-import java.util.Iterator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLSocketFactory;
 import org.slf4j.Logger;
@@ -61,9 +60,10 @@ import redis.clients.jedis.params.ZRangeParams;
  * listener must hear of removals first (see below). History without filters or max age is one native {@code ZRANGE}
  * by rank, O(log n + offset + limit); with filters or a max age one script call that selects the messages by their
  * headers (plus one pipelined native read when more than a few dozen match: JSON is costly to pass through Lua).
- * {@code contextWindow} is one script call for small windows; larger ones get their range from the script and read
- * it natively, usually in one page, decoding only messages whose bytes differ from those of the session's last
- * window (see the module's README). {@code count} is one native {@code ZCARD} (a script call with a max age).
+ * {@code contextWindow} after a window of the same session that this memory still holds is one script call that
+ * returns only the messages added since; otherwise it is one script call for small windows, and larger ones get their
+ * range from the script and read it natively, usually in one page, decoding only messages whose bytes differ from
+ * those held (see the module's README). {@code count} is one native {@code ZCARD} (a script call with a max age).
  *
  * <p>Eviction listener: a listener must hear of removals before they are final and can veto them by throwing. A
  * script cannot call back, so with a listener (anything but {@link EvictionListener#NONE}) a write that would remove
@@ -101,6 +101,11 @@ public final class RedisMemory implements Memory {
     private static final byte[] PLAN = bytes("p");
     /** Up to this many messages a read script returns as JSON; more are fetched natively (Lua copies are slow). */
     private static final int INLINE = 32;
+    /** The most messages a window following a held one reads as added since; with more, it reads in full. */
+    private static final int SINCE_LIMIT = 64;
+
+    private static final byte[] WINDOW = bytes("window");
+    private static final byte[] SINCE = bytes("since");
     /** Messages of the first page of a context window read natively, when the script gives no lower bound. */
     private static final int PAGE = 1024;
     /** The most messages one page of a context window holds; pages double up to this. */
@@ -114,15 +119,16 @@ public final class RedisMemory implements Memory {
     private final byte[] ttlMillis;
     private final byte[] leaseMillis;
     private final List<byte[]> retentionArgs;
-    /** The decoded messages of large windows, by sequence, with the bytes they were decoded from. */
-    private final SessionCache<Map<Long, Decoded>> decoded;
+    /** What the last windows of sessions read, for the next windows of the same sessions. */
+    private final WindowCache windows;
+    /** How many windows were read from a held one and the messages added since (for tests). */
+    private final LongAdder sinceWindows = new LongAdder();
+    /** How many windows were read in full (for tests). */
+    private final LongAdder fullWindows = new LongAdder();
     /** Whether appends of plain messages may take the script's short path; off only in tests that compare both. */
     private final boolean shortPath;
 
     private volatile boolean closed;
-
-    /** A message and the stored bytes it was decoded from: the same bytes always decode to an equal message. */
-    private record Decoded(byte[] json, Message message) {}
 
     private RedisMemory(UnifiedJedis jedis, RedisSettings settings, MemoryContext context, boolean shortPath) {
         this.jedis = jedis;
@@ -133,7 +139,7 @@ public final class RedisMemory implements Memory {
         this.reportRemovals = context.evictionListener() != EvictionListener.NONE;
         this.ttlMillis = bytes(settings.ttl().map(Duration::toMillis).orElse(0L));
         this.leaseMillis = bytes(settings.lockLease().toMillis());
-        this.decoded = new SessionCache<>(settings.windowCache());
+        this.windows = new WindowCache(settings.windowCache());
         Retention r = context.retention();
         this.retentionArgs = List.of(
                 bytes(r.overflow().map(Retention.Overflow::maxSize).orElse(0)),
@@ -226,6 +232,16 @@ public final class RedisMemory implements Memory {
                 .build();
     }
 
+    /** How many context windows were read from a held window and the messages added since. */
+    long windowsSince() {
+        return sinceWindows.sum();
+    }
+
+    /** How many context windows were read in full. */
+    long windowsInFull() {
+        return fullWindows.sum();
+    }
+
     /** The settings this memory was opened with. */
     public RedisSettings settings() {
         return settings;
@@ -304,7 +320,7 @@ public final class RedisMemory implements Memory {
     public boolean delete(SessionKey key) {
         checkOpen();
         BackendSupport.requireKey(key);
-        decoded.remove(key);
+        windows.remove(key);
         return reportRemovals ? deleteReporting(key) : deleteQuietly(key);
     }
 
@@ -493,14 +509,37 @@ public final class RedisMemory implements Memory {
 
     private Message parse(Object json, SessionKey key) {
         if (!(json instanceof byte[] b)) {
-            throw new IntegrityException("a message of " + key + " is missing from its hash although its index"
-                    + " lists it; the session's keys were changed by something else than this backend");
+            throw missing(key);
         }
         try {
             return MessageJson.fromJsonBytes(b);
         } catch (IntegrityException e) {
             throw new IntegrityException("a stored message of " + key + " is unreadable: " + e.getMessage(), e);
         }
+    }
+
+    private static IntegrityException missing(SessionKey key) {
+        return new IntegrityException("a message of " + key + " is missing from its hash although its index lists it;"
+                + " the session's keys were changed by something else than this backend");
+    }
+
+    /** The messages of decoded ones, in the same order. */
+    private static List<Message> messages(Decoded[] decoded) {
+        Message[] out = new Message[decoded.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = decoded[i].message();
+        }
+        return Arrays.asList(out);
+    }
+
+    /** Whether {@code values} (a few) holds {@code v}. */
+    private static boolean contains(long[] values, long v) {
+        for (long x : values) {
+            if (x == v) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static byte[] bytesOf(Object o) {
@@ -620,7 +659,7 @@ public final class RedisMemory implements Memory {
         private List<Message> append(List<Message> batch) {
             List<TokenCount> counts = BackendSupport.countTokens(context.tokenCounter(), batch);
             Instant cutoff = cutoff();
-            List<byte[]> args = new ArrayList<>(12 + 7 * batch.size());
+            List<byte[]> args = new ArrayList<>(13 + 7 * batch.size());
             args.add(reportRemovals ? PLAN : COMMIT);
             String token = reportRemovals ? UUID.randomUUID().toString() : "";
             args.add(reportRemovals ? bytes(token) : EMPTY);
@@ -630,6 +669,7 @@ public final class RedisMemory implements Memory {
             args.add(cutoffSeconds(cutoff));
             args.add(cutoffNanos(cutoff));
             args.addAll(retentionArgs);
+            args.add(WindowCache.newEpoch());
             args.add(bytes(batch.size()));
             for (int i = 0; i < batch.size(); i++) {
                 Message m = batch.get(i);
@@ -821,62 +861,229 @@ public final class RedisMemory implements Memory {
             checkOpen();
             ContextWindows.checkBudget(maxTokens);
             Instant cutoff = cutoff();
+            WindowCache.Entry held = windows.enabled() ? windows.get(key) : null;
+            if (held != null && held.serves(cutoff)) {
+                try {
+                    List<Message> window = windowSince(maxTokens, cutoff, held);
+                    if (window != null) {
+                        sinceWindows.increment();
+                        return window;
+                    }
+                } catch (WindowCache.BeyondHeld e) {
+                    // The budget reaches below the messages held: the full read below.
+                }
+            }
+            fullWindows.increment();
+            return fullWindow(maxTokens, cutoff, held);
+        }
+
+        /**
+         * The window from a held one and the messages added since, in one script call; null when that cannot be done
+         * exactly (see {@link WindowCache.Entry#validFrom}). Throws {@link WindowCache.BeyondHeld} when the window
+         * rule asks for an older message than the entry holds.
+         */
+        private List<Message> windowSince(int maxTokens, Instant cutoff, WindowCache.Entry held) {
             List<byte[]> args = List.of(
-                    bytes("window"), cutoffSeconds(cutoff), cutoffNanos(cutoff), bytes(INLINE), bytes(maxTokens));
+                    SINCE,
+                    EMPTY,
+                    ZERO,
+                    bytes(SINCE_LIMIT),
+                    bytes(held.lo()),
+                    bytes(held.last()),
+                    bytes(held.anchor().message().id()));
             List<Object> r =
                     list(call("read the context window of", key, () -> Lua.READ.run(jedis, sessionKeys, args)));
-            if (status(r).equals("I")) {
-                int pinnedCount = ((Long) r.get(1)).intValue();
-                List<Message> pinned = new ArrayList<>(pinnedCount);
-                for (int i = 0; i < pinnedCount; i++) {
-                    pinned.add(parse(r.get(2 + i), key));
+            WindowCache.Changes changes = changes(r);
+            int from = held.validFrom(changes);
+            if (from < 0) {
+                return null;
+            }
+            long[] newPinned = changes.newPinned();
+            List<byte[]> newestFirst = changes.newestFirst();
+            Decoded[] heldPinned = held.pinned();
+            Decoded[] pinned = Arrays.copyOf(heldPinned, heldPinned.length + newPinned.length);
+            int pinnedAt = pinned.length;
+            Decoded[] run = held.run();
+            Decoded[] walk = new Decoded[newestFirst.size() + run.length];
+            int size = 0;
+            long[] added = new long[newestFirst.size()];
+            int addedCount = 0;
+            for (byte[] json : newestFirst) {
+                Decoded d = decode(json, null);
+                if (contains(newPinned, d.sequence())) {
+                    if (pinnedAt == heldPinned.length) {
+                        return null; // more pinned messages than the script named: read in full
+                    }
+                    pinned[--pinnedAt] = d;
+                } else {
+                    added[addedCount++] = d.sequence();
+                    if (!WindowCache.expired(d.message(), cutoff)) {
+                        walk[size++] = d;
+                    }
                 }
-                Iterator<Message> rest = new Iterator<>() {
-                    private int next = 2 + pinnedCount;
+            }
+            if (pinnedAt != heldPinned.length) {
+                return null;
+            }
+            // The held unpinned messages still stored: those from the oldest left on (retention removes the oldest).
+            long floor = changes.held() == 0 ? Long.MAX_VALUE : changes.oldestHeld();
+            for (Decoded d : run) {
+                if (d.sequence() < floor) {
+                    break;
+                }
+                if (!WindowCache.expired(d.message(), cutoff)) {
+                    walk[size++] = d;
+                }
+            }
+            WindowCache.HeldWalk rest = new WindowCache.HeldWalk(walk, size, held.exhausted());
+            List<Message> window = ContextWindows.select(maxTokens, messages(pinned), rest, size + 1);
+            long[] heldUnpinned = held.unpinned();
+            long[] unpinned = Arrays.copyOfRange(heldUnpinned, from, heldUnpinned.length + addedCount);
+            for (int i = 0; i < addedCount; i++) {
+                unpinned[heldUnpinned.length - from + i] = added[addedCount - 1 - i];
+            }
+            windows.put(key, changes.epoch(), changes.last(), pinned, rest.taken(), rest.ranOut(), unpinned, cutoff);
+            return window;
+        }
+
+        /** The reply of the {@code since} read (see read.lua). */
+        private WindowCache.Changes changes(List<Object> r) {
+            long[] newPinned = null;
+            List<byte[]> newestFirst = null;
+            if (r.size() > 8) {
+                newPinned = new long[((Long) r.get(8)).intValue()];
+                for (int i = 0; i < newPinned.length; i++) {
+                    newPinned[i] = (Long) r.get(9 + i);
+                }
+                int first = 9 + newPinned.length;
+                newestFirst = new ArrayList<>(r.size() - first);
+                for (int i = first; i < r.size(); i++) {
+                    if (!(r.get(i) instanceof byte[] json)) {
+                        throw missing(key);
+                    }
+                    newestFirst.add(json);
+                }
+            }
+            return new WindowCache.Changes(
+                    string(r.get(1)),
+                    (Long) r.get(2),
+                    (Long) r.get(3),
+                    (Long) r.get(4),
+                    (Long) r.get(5),
+                    (Long) r.get(6),
+                    (Long) r.get(7),
+                    newPinned,
+                    newestFirst);
+        }
+
+        /**
+         * The window read in full: the script takes the pinned messages and plans the range of unpinned ones, which
+         * come in the same reply (small windows) or are read natively. Messages whose stored bytes equal those of a
+         * held message are not decoded again.
+         */
+        private List<Message> fullWindow(int maxTokens, Instant cutoff, WindowCache.Entry held) {
+            List<byte[]> args =
+                    List.of(WINDOW, cutoffSeconds(cutoff), cutoffNanos(cutoff), bytes(INLINE), bytes(maxTokens));
+            List<Object> r =
+                    list(call("read the context window of", key, () -> Lua.READ.run(jedis, sessionKeys, args)));
+            String epoch = string(r.get(1));
+            long hi = (Long) r.get(2);
+            double lo = r.get(3) instanceof Long l ? l : Double.NEGATIVE_INFINITY;
+            boolean fromOldest = (Long) r.get(4) == 1;
+            long[] expired = new long[((Long) r.get(5)).intValue()];
+            for (int i = 0; i < expired.length; i++) {
+                expired[i] = (Long) r.get(6 + i);
+            }
+            int at = 6 + expired.length;
+            Decoded[] pinned = new Decoded[((Long) r.get(at)).intValue()];
+            for (int i = 0; i < pinned.length; i++) {
+                pinned[i] = decode(r.get(at + 1 + i), held);
+            }
+            int first = at + 1 + pinned.length;
+            WindowCache.Walk walk;
+            int sizeHint;
+            if (status(r).equals("I")) {
+                walk = new WindowCache.Walk(r.size() - first) {
+                    private int next = first;
 
                     @Override
-                    public boolean hasNext() {
+                    protected boolean more() {
                         return next < r.size();
                     }
 
                     @Override
-                    public Message next() {
-                        if (!hasNext()) {
-                            throw new NoSuchElementException();
-                        }
-                        return parse(r.get(next++), key);
+                    protected Decoded take() {
+                        return decode(r.get(next++), held);
                     }
                 };
-                return ContextWindows.select(maxTokens, pinned, rest, Math.max(16, r.size() - 2 - pinnedCount));
+                sizeHint = Math.max(16, r.size() - first);
+            } else {
+                Set<Long> skip = new HashSet<>();
+                for (long s : expired) {
+                    skip.add(s);
+                }
+                for (Decoded d : pinned) {
+                    skip.add(d.sequence());
+                }
+                Pages pages = new Pages(hi, lo, skip, held);
+                walk = pages;
+                sizeHint = pages.firstPage;
             }
-            long hi = (Long) r.get(1);
-            double lo = r.get(2) instanceof Long l ? l : Double.NEGATIVE_INFINITY;
-            int skipCount = ((Long) r.get(3)).intValue();
-            Set<Long> skip = new java.util.HashSet<>();
-            for (int i = 0; i < skipCount; i++) {
-                skip.add((Long) r.get(4 + i));
-            }
-            int at = 4 + skipCount;
-            int pinnedCount = ((Long) r.get(at)).intValue();
-            List<Message> pinned = new ArrayList<>(pinnedCount);
-            for (int i = 0; i < pinnedCount; i++) {
-                Message m = parse(r.get(at + 1 + i), key);
-                pinned.add(m);
-                skip.add(m.sequence());
-            }
-            Pages pages = new Pages(hi, lo, skip);
-            List<Message> window = ContextWindows.select(maxTokens, pinned, pages, pages.firstPage);
-            if (decoded.enabled()) {
-                decoded.put(key, pages.seen, pages.seen.size());
+            List<Message> window = ContextWindows.select(maxTokens, messages(pinned), walk, sizeHint);
+            if (windows.enabled()) {
+                Decoded[] taken = walk.taken();
+                Arrays.sort(expired);
+                long[] unpinned = new long[taken.length + expired.length];
+                int n = 0;
+                int e = 0;
+                for (int t = taken.length - 1; t >= 0; t--) {
+                    long s = taken[t].sequence();
+                    while (e < expired.length && expired[e] < s) {
+                        unpinned[n++] = expired[e++];
+                    }
+                    unpinned[n++] = s;
+                }
+                while (e < expired.length) {
+                    unpinned[n++] = expired[e++];
+                }
+                windows.put(key, epoch, hi, pinned, taken, walk.ranOut() && fromOldest, unpinned, cutoff);
             }
             return window;
+        }
+
+        /**
+         * A stored message's JSON decoded, or the held message with its sequence number if its bytes are the same;
+         * checks that the sequence number read off the text is the decoded one.
+         */
+        private Decoded decode(Object o, WindowCache.Entry held) {
+            if (!(o instanceof byte[] json)) {
+                throw missing(key);
+            }
+            long seq = storedSequence(json);
+            if (held != null && seq > 0) {
+                Decoded d = held.find(seq);
+                if (d != null && Arrays.equals(d.json(), json)) {
+                    return d;
+                }
+            }
+            Decoded d = new Decoded(json, parse(json, key));
+            if (seq > 0 && d.sequence() != seq) {
+                throw new IntegrityException("a stored message of " + key + " has sequence number " + d.sequence()
+                        + " in its text but " + seq + " was read off its start");
+            }
+            return d;
+        }
+
+        /** The first page of a window's range: all of it when the script bounded it, else {@link #PAGE} messages. */
+        private static int firstPage(long hi, double lo) {
+            return lo == Double.NEGATIVE_INFINITY ? PAGE : (int) Math.max(16, Math.min(MAX_PAGE, hi - (long) lo + 1));
         }
 
         /**
          * The unpinned messages of a sequence range of m, newest first, fetched natively page by page as the window
          * rule asks for them, without the pinned and expired ones.
          */
-        private final class Pages implements Iterator<Message> {
+        private final class Pages extends WindowCache.Walk {
             private final double lo;
             private final Set<Long> skip;
             private double hi;
@@ -888,10 +1095,8 @@ public final class RedisMemory implements Memory {
             final int firstPage;
 
             private int pageSize;
-            /** Decoded messages of this session's last window, if kept. */
-            private final Map<Long, Decoded> known;
-            /** The messages handed out, for the next window. */
-            final Map<Long, Decoded> seen = new HashMap<>();
+            /** The messages a window of this session holds, if any. */
+            private final WindowCache.Entry held;
 
             /** The sequence number in a stored message's JSON: read off its start, or by parsing it all. */
             private long sequenceOf(byte[] json) {
@@ -899,20 +1104,18 @@ public final class RedisMemory implements Memory {
                 return seq > 0 ? seq : parse(json, key).sequence();
             }
 
-            Pages(long hi, double lo, Set<Long> skip) {
+            Pages(long hi, double lo, Set<Long> skip, WindowCache.Entry held) {
+                super(firstPage(hi, lo));
                 this.hi = hi;
                 this.lo = lo;
                 this.skip = skip;
-                this.firstPage = lo == Double.NEGATIVE_INFINITY
-                        ? PAGE
-                        : (int) Math.max(16, Math.min(MAX_PAGE, hi - (long) lo + 1));
+                this.firstPage = firstPage(hi, lo);
                 this.pageSize = firstPage;
-                Map<Long, Decoded> held = decoded.enabled() ? decoded.get(key) : null;
-                this.known = held == null ? Map.of() : held;
+                this.held = held;
             }
 
             @Override
-            public boolean hasNext() {
+            protected boolean more() {
                 while (true) {
                     while (next < page.size()) {
                         if (!skip.contains(seqs[next])) {
@@ -950,22 +1153,15 @@ public final class RedisMemory implements Memory {
             }
 
             @Override
-            public Message next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException();
-                }
+            protected Decoded take() {
                 long seq = seqs[next];
                 byte[] json = page.get(next++);
-                Decoded d = known.get(seq);
-                if (d == null || !Arrays.equals(d.json(), json)) {
-                    d = new Decoded(json, parse(json, key));
-                    if (d.message().sequence() != seq) {
-                        throw new IntegrityException("a stored message of " + key + " has sequence number "
-                                + d.message().sequence() + " in its text but was read as " + seq);
-                    }
+                Decoded d = decode(json, held);
+                if (d.sequence() != seq) {
+                    throw new IntegrityException("a stored message of " + key + " has sequence number " + d.sequence()
+                            + " in its text but was read as " + seq);
                 }
-                seen.put(seq, d);
-                return d.message();
+                return d;
             }
         }
 

@@ -55,9 +55,9 @@ import java.util.regex.Pattern;
  *       writer has locked</td><td>5s</td></tr>
  *   <tr><td>lock-lease</td><td>how long a writer may hold a session while its eviction listener runs; a writer
  *       that dies meanwhile blocks the session's writes this long at most</td><td>30s</td></tr>
- *   <tr><td>window-cache</td><td>how many decoded messages the memory keeps for large context windows, across
- *       sessions (0: none); a window still reads every message, but decodes only those whose stored bytes
- *       differ from the held ones</td><td>10000</td></tr>
+ *   <tr><td>window-cache</td><td>how many decoded messages the memory keeps of the context windows it read last,
+ *       across sessions (0: none); the next window of such a session reads only the messages added since, and a
+ *       window read in full decodes only messages whose stored bytes differ from the held ones</td><td>10000</td></tr>
  * </table>
  */
 public final class RedisSettings {

@@ -13,7 +13,9 @@
 --       2 lock token, 3 lock lease (ms), 4 the version the plan saw, 5 ttl (ms, 0 for none),
 --       6 expiry cutoff epoch second ('' without max age), 7 its nanoseconds,
 --       8 overflow max size (0 for none), 9 overflow keep, 10 max messages (0 for none), 11 max tokens (0 for none),
---       12 number of messages, then 7 per message: id, JSON before the sequence, JSON after it, header (msgpack:
+--       12 a new epoch: stored as the session's "ep" by a write that finds none (one that creates the session, or
+--       the first write to a session stored before epochs), so that a session deleted and written again is told
+--       apart from its former self by readers that hold its messages, 13 number of messages, then 7 per message: id, JSON before the sequence, JSON after it, header (msgpack:
 --       {tokens, epoch second, nanos, pinned, toolCallId or false, {call ids}, id, role, {metadata canon}}), '1' if
 --       the message is plain (not pinned, no tool calls, no toolCallId) else '0', its tokens and its epoch second
 --       (the header's, as text: the short path reads no header)
@@ -25,11 +27,12 @@ local ttl = tonumber(ARGV[5])
 local cutSec, cutNanos = ARGV[6], tonumber(ARGV[7])
 local ovMax, ovKeep = tonumber(ARGV[8]), tonumber(ARGV[9])
 local maxMsgs, maxTok = tonumber(ARGV[10]), tonumber(ARGV[11])
-local n = tonumber(ARGV[12])
-local FIRST, STRIDE = 12, 7
+local epoch = ARGV[12]
+local n = tonumber(ARGV[13])
+local FIRST, STRIDE = 13, 7
 
--- The counters (last sequence, unpinned tokens and count, version, index and expiry marks, lock), then whether
--- each incoming id is known.
+-- The counters (last sequence, unpinned tokens and count, version, index and expiry marks, lock, epoch), then
+-- whether each incoming id is known.
 -- Lua's unpack takes a few thousand values at most: long argument lists go to Redis in chunks.
 local function chunked(command, key, args, width)
   local i = 1
@@ -40,9 +43,9 @@ local function chunked(command, key, args, width)
   end
 end
 
-local fields = {'seq', 'tok', 'n', 'ver', 'ix', 'ex', 'lk'}
+local fields = {'seq', 'tok', 'n', 'ver', 'ix', 'ex', 'lk', 'ep'}
 for i = 1, n do
-  fields[7 + i] = 'i:' .. ARGV[FIRST + STRIDE * i - STRIDE + 1]
+  fields[8 + i] = 'i:' .. ARGV[FIRST + STRIDE * i - STRIDE + 1]
 end
 local meta
 if #fields <= 1000 then
@@ -164,7 +167,7 @@ if not lk and mode ~= 'l' and cutSec == '' and n > 0 then
   local plain, addTok = true, 0
   for i = 1, n do
     local pos = FIRST + STRIDE * i - STRIDE
-    if meta[7 + i] or ARGV[pos + 5] ~= '1' then
+    if meta[8 + i] or ARGV[pos + 5] ~= '1' then
       plain = false
       break
     end
@@ -204,6 +207,10 @@ if not lk and mode ~= 'l' and cutSec == '' and n > 0 then
   if fits then
     local zm, zu, zt = {}, {}, {}
     local set = {'seq', 0, 'tok', string.format('%d', unTok), 'n', unCount, 'ver', tonumber(ver) + 1}
+    if not meta[8] then
+      set[#set + 1] = 'ep'
+      set[#set + 1] = epoch
+    end
     local reply = {'OK', '', 0}
     for i = 1, n do
       local pos = FIRST + STRIDE * i - STRIDE
@@ -256,7 +263,7 @@ end
 local out, new, bySeq, pinnedOv = {}, {}, {}, {}
 for i = 1, n do
   local pos = FIRST + STRIDE * i - STRIDE
-  local have = meta[7 + i]
+  local have = meta[8 + i]
   if have then
     out[i] = redis.call('ZRANGEBYSCORE', m, have, have)[1]
   else
@@ -525,6 +532,10 @@ end
 
 -- Commit: write the new messages that stay, delete the removed stored ones, update the counters.
 local set = {'seq', seq, 'tok', string.format('%d', unTok), 'n', unCount, 'ver', tonumber(ver) + 1}
+if not meta[8] then
+  set[#set + 1] = 'ep'
+  set[#set + 1] = epoch
+end
 local del = {}
 -- One ZADD per key for all the messages that stay.
 local zm, zp, zu, zt = {}, {}, {}, {}

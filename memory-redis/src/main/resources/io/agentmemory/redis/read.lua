@@ -2,18 +2,27 @@
 -- nothing. (Unfiltered history and counts without a max age are native commands on m and need no script.)
 --
 -- KEYS: 1 d, 2 u, 3 p, 4 t, 5 m (see append.lua)
--- ARGV: 1 op: 'count', 'history' or 'window'; 2 expiry cutoff epoch second ('' without max age), 3 its nanoseconds,
---       4 the most messages whose JSON is returned inline (more come back as sequences to fetch natively: JSON is
---       costly to pass through Lua)
+-- ARGV: 1 op: 'count', 'history', 'window' or 'since'; 2 expiry cutoff epoch second ('' without max age), 3 its
+--       nanoseconds, 4 the most messages whose JSON is returned inline (more come back as sequences to fetch
+--       natively: JSON is costly to pass through Lua)
 --   count:   the number of messages that have not expired
 --   history: 5 offset, 6 limit (-1 for none), 7 from second ('' for none), 8 from nanos, 9 to second ('' for none),
 --            10 to nanos, 11 number of roles, the roles, then the number of metadata entries and (key, value)
 --            canons; returns {'I', JSON...} or {'S', sequence...}, newest first
---   window:  5 the window's token budget; returns {'I', pinned count, pinned JSON (chronological)...,
---            unpinned JSON (newest first)...} or {'R', newest sequence, oldest sequence, number of sequences to skip,
---            those sequences..., pinned count, pinned JSON...}: the unpinned messages to walk are then the range's
---            messages of m that are neither pinned nor skipped (expired). The walk ends after the first non-tool
---            message that overdraws the budget left after the pinned messages, which no window can pass.
+--   window:  5 the window's token budget; returns {kind, epoch ('' for none), last sequence, oldest sequence of the
+--            range or '-inf', 1 if the range reaches the oldest unpinned message else 0, number of expired unpinned
+--            messages in the range, their sequences..., pinned count, pinned JSON (chronological)...}, then for kind
+--            'I' the unpinned JSON of the range (newest first, expired ones left out); for kind 'R' the unpinned
+--            messages to walk are the range's messages of m that are neither pinned nor expired, read natively. The
+--            walk ends after the first non-tool message that overdraws the budget left after the pinned messages,
+--            which no window can pass.
+--   since:   what changed since a window the client holds: 5 the oldest sequence of the unpinned messages it holds,
+--            6 the session's last sequence as of that window, 7 the id of the newest message it holds (ARGV 2 and 3
+--            are unused: the client drops expired messages itself); returns {'S', epoch ('' for none), last sequence,
+--            the sequence the held id has now (-1 for none), number of messages above ARGV 6, number of pinned
+--            messages, number of unpinned messages from ARGV 5 to ARGV 6, the oldest of them (-1 for none)}, followed,
+--            when at most ARGV 4 messages lie above ARGV 6, by the number of pinned ones among them, their sequences,
+--            and the JSON of all of them, newest first.
 local d, u, p, t, m = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local op, cutSec, cutNanos, inline = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 
@@ -164,12 +173,25 @@ if op == 'window' then
   end
   local budget = tonumber(ARGV[5]) - pinnedTokens
   local expired = expiredSet()
-  local meta = redis.call('HMGET', d, 'seq', 'tok', 'n')
+  local meta = redis.call('HMGET', d, 'seq', 'tok', 'n', 'ep')
   local hi, total, count = tonumber(meta[1] or '0'), tonumber(meta[2] or '0'), tonumber(meta[3] or '0')
 
-  -- {'I', pinned count, pinned JSON..., unpinned JSON of sequences lo..hi newest first}: one range read of m,
-  -- split into the pinned and the unpinned messages that are not expired.
-  local function inlineReply(lo)
+  -- The reply's head: kind, epoch, last sequence, the range's oldest sequence, whether the range reaches the oldest
+  -- unpinned message, and the expired sequences in the range.
+  local function head(kind, lo, fromOldest)
+    local reply = {kind, meta[4] or '', hi, lo or '-inf', fromOldest and 1 or 0, 0}
+    for s in pairs(expired) do
+      if not lo or s >= lo then
+        reply[#reply + 1] = s
+      end
+    end
+    reply[6] = #reply - 6
+    return reply
+  end
+
+  -- The head, then pinned count, pinned JSON..., unpinned JSON of sequences lo..hi newest first: one range read of
+  -- m, split into the pinned and the unpinned messages that are not expired.
+  local function inlineReply(lo, fromOldest)
     local pinnedJson, unpinnedJson = {}, {}
     if #pinned > 0 then
       local first = tonumber(string.match(pinned[1], '^(%d+)'))
@@ -192,7 +214,8 @@ if op == 'window' then
       end
     end
     table.sort(pinnedJson, function(x, y) return x[1] < y[1] end)
-    local reply = {'I', #pinnedJson}
+    local reply = head('I', lo, fromOldest)
+    reply[#reply + 1] = #pinnedJson
     for _, pj in ipairs(pinnedJson) do
       reply[#reply + 1] = pj[2]
     end
@@ -203,9 +226,9 @@ if op == 'window' then
   end
 
   if count == 0 then
-    return inlineReply(hi + 1)
+    return inlineReply(hi + 1, true)
   end
-  local lo, walked = nil, 0
+  local lo, walked, overdrawn = nil, 0, false
   if total <= budget then
     -- Every unpinned message fits, whatever the tool groups: the walk is all of them, from the oldest unpinned one
     -- (so that the client reads the range in one page).
@@ -230,7 +253,7 @@ if op == 'window' then
           if kind ~= 'r' then
             spent = spent + tonumber(tk)
             if spent > budget then
-              done = true
+              done, overdrawn = true, true
               break
             end
           end
@@ -242,22 +265,39 @@ if op == 'window' then
     end
   end
   if lo and walked <= inline then
-    return inlineReply(lo)
+    return inlineReply(lo, not overdrawn)
   end
-  -- {'R', newest sequence, oldest sequence or '-inf', number of sequences to skip, those sequences..., pinned
-  -- count, pinned JSON...}
-  local reply = {'R', hi, lo or '-inf'}
-  local skip = {}
-  for s in pairs(expired) do
-    skip[#skip + 1] = s
-  end
-  reply[#reply + 1] = #skip
-  for _, s in ipairs(skip) do
-    reply[#reply + 1] = s
-  end
+  -- The head, then pinned count, pinned JSON...
+  local reply = head('R', lo, not overdrawn)
   reply[#reply + 1] = #pinned
   for _, member in ipairs(pinned) do
     reply[#reply + 1] = json(seqOf(member))
+  end
+  return reply
+end
+
+if op == 'since' then
+  local lo, last = ARGV[5], ARGV[6]
+  local meta = redis.call('HMGET', d, 'ep', 'seq', 'i:' .. ARGV[7])
+  local above = redis.call('ZCOUNT', m, '(' .. last, '+inf')
+  local held = redis.call('ZCOUNT', u, lo, last)
+  local oldest = -1
+  if held > 0 then
+    oldest = seqOf(redis.call('ZRANGE', u, lo, last, 'BYSCORE', 'LIMIT', 0, 1)[1])
+  end
+  local reply = {'S', meta[1] or '', tonumber(meta[2] or '0'), tonumber(meta[3] or '-1'), above,
+                 redis.call('ZCARD', p), held, oldest}
+  if above <= inline then
+    local newPinned = redis.call('ZRANGE', p, '(' .. last, '+inf', 'BYSCORE')
+    reply[#reply + 1] = #newPinned
+    for _, member in ipairs(newPinned) do
+      reply[#reply + 1] = seqOf(member)
+    end
+    if above > 0 then
+      for _, j in ipairs(redis.call('ZRANGE', m, '+inf', '(' .. last, 'BYSCORE', 'REV')) do
+        reply[#reply + 1] = j
+      end
+    end
   end
   return reply
 end

@@ -111,7 +111,7 @@ class RedisAppendPathsTest {
 
     /**
      * Everything the session's keys hold, without their names: hash fields and values (the times of the last TTL
-     * refresh and of the index entry only as present or not), sorted set members with scores, whether each key
+     * refresh and of the index entry, and the random epoch, only as present or not), sorted set members with scores, whether each key
      * expires; and whether the tenant's index lists the session, and until when (a time, or never).
      */
     private static Map<String, Object> dump(Jedis jedis, RedisKeys keys, SessionKey key) {
@@ -120,7 +120,11 @@ class RedisAppendPathsTest {
         Map<String, String> hash = new TreeMap<>();
         jedis.hgetAll(k.get(0)).forEach((f, v) -> {
             String field = text(f);
-            hash.put(field, field.equals("ex") || field.equals("ix") ? "(a time)" : text(v));
+            hash.put(
+                    field,
+                    field.equals("ex") || field.equals("ix")
+                            ? "(a time)"
+                            : field.equals("ep") ? "(an epoch)" : text(v));
         });
         out.put("d", hash);
         String[] names = {"d", "u", "p", "t", "m"};

@@ -134,9 +134,30 @@ class RedisServerSideTest {
                     .as("a small window: one script call")
                     .singleElement()
                     .matches(c -> c.contains("\"EVALSHA\""));
+            store.add(Message.user("one more"));
+            assertThat(clientCommands(() -> store.contextWindow(20)))
+                    .as("a small window after an append, from the held one: one script call")
+                    .singleElement()
+                    .matches(c -> c.contains("\"EVALSHA\""));
             assertThat(clientCommands(() -> store.contextWindow(1000)))
-                    .as("a window of 100 messages: the script plans, one native page follows")
-                    .hasSize(2);
+                    .as("a window of 100 messages after one held for 20 tokens: the held one cannot serve it (one"
+                            + " script call), then the script plans and one native page follows")
+                    .hasSize(3);
+            assertThat(clientCommands(() -> store.contextWindow(1000)))
+                    .as("the same window again: one script call for what was added since (nothing)")
+                    .singleElement()
+                    .matches(c -> c.contains("\"EVALSHA\""));
+            try (Memory cold = RedisMemory.open(
+                    RedisSettings.builder()
+                            .node("127.0.0.1", server.port())
+                            .keyPrefix(PREFIX)
+                            .windowCache(0)
+                            .build(),
+                    TestContexts.with(Retention.maxMessages(100), io.agentmemory.EvictionListener.NONE))) {
+                assertThat(clientCommands(() -> cold.session(store.key()).contextWindow(1000)))
+                        .as("a window of 100 messages without a held one: the script plans, one native page follows")
+                        .hasSize(2);
+            }
         }
     }
 

@@ -1,0 +1,718 @@
+package io.agentmemory.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.agentmemory.ErrorCode;
+import io.agentmemory.EvictionListener;
+import io.agentmemory.MemoryException;
+import io.agentmemory.MemoryStore;
+import io.agentmemory.Message;
+import io.agentmemory.Retention;
+import io.agentmemory.SessionKey;
+import io.agentmemory.ToolCall;
+import io.agentmemory.core.backend.PinnedCalls;
+import io.agentmemory.core.json.MessageJson;
+import io.agentmemory.core.window.ContextWindows;
+import io.agentmemory.spi.MemoryContext;
+import io.agentmemory.tck.MutableClock;
+import io.agentmemory.tck.TckTokenCounter;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.params.RestoreParams;
+import redis.clients.jedis.params.ZRangeParams;
+
+/**
+ * The window cache: a context window that follows a window of the same session held by the same memory reads only
+ * the messages added since (one script call), and is always the window the full read gives. Every window here is
+ * compared with the window of a memory without the cache (the full read, on the same keys) and with the shared rule
+ * applied to the session's history, and the test says which way it expects the window to have been read. Runs on
+ * the standalone server and on the 3-master cluster; the transfer itself is measured on a server of its own.
+ */
+class RedisWindowCacheTest {
+    private static final String PREFIX = TestRedis.newPrefix("window-cache");
+    private static final Instant START = Instant.parse("2025-01-01T00:00:00Z");
+    private static final int ALL = Integer.MAX_VALUE;
+    private static volatile boolean clusterUsed;
+
+    enum Deployment {
+        STANDALONE,
+        CLUSTER
+    }
+
+    /** How a window is expected to have been read. */
+    private enum Read {
+        /** From the held window and the messages added since. */
+        SINCE,
+        /** In full. */
+        FULL,
+        /** Either (the test checks only that it is exact). */
+        ANY
+    }
+
+    @AfterAll
+    static void deleteKeys() {
+        TestRedis.deleteKeys(TestRedis.url(), PREFIX);
+        if (clusterUsed) {
+            for (RedisProcess node : TestCluster.shared().nodes()) {
+                try (Jedis jedis = TestCluster.jedis(node.port())) {
+                    TestRedis.deleteKeys(jedis, PREFIX);
+                }
+            }
+        }
+    }
+
+    /**
+     * A session, the memory under test (window cache on), a memory on the same keys without the cache (every window
+     * read in full), and other memories with the cache, as other processes would be; all with one clock.
+     */
+    private static final class Setup implements AutoCloseable {
+        final Deployment deployment;
+        final MutableClock clock = new MutableClock(START);
+        final Retention retention;
+        final SessionKey key = SessionKey.of("acme", "w-" + UUID.randomUUID());
+        final List<byte[]> keys = new RedisKeys(PREFIX).session(key);
+        final RedisMemory cached;
+        final RedisMemory full;
+        final List<Runnable> closers = new ArrayList<>();
+
+        Setup(Deployment deployment, Retention retention) {
+            this.deployment = deployment;
+            this.retention = retention;
+            this.cached = open(10_000);
+            this.full = open(0);
+        }
+
+        RedisMemory open(int windowCache) {
+            Map<String, String> config = new HashMap<>();
+            config.put(RedisSettings.KEY_PREFIX, PREFIX);
+            config.put(RedisSettings.WINDOW_CACHE, Integer.toString(windowCache));
+            if (deployment == Deployment.CLUSTER) {
+                clusterUsed = true;
+                config.put(RedisSettings.URL, TestCluster.shared().seedUrl());
+                config.put(RedisSettings.CLUSTER, "true");
+            } else {
+                config.put(RedisSettings.URL, TestRedis.url());
+            }
+            RedisMemory memory = RedisMemory.open(
+                    RedisSettings.fromConfig(config),
+                    new MemoryContext(clock, new TckTokenCounter(), retention, EvictionListener.NONE));
+            closers.add(memory::close);
+            return memory;
+        }
+
+        /** Another memory with a window cache of its own, as another process would have. */
+        MemoryStore other() {
+            return open(10_000).session(key);
+        }
+
+        MemoryStore store() {
+            return cached.session(key);
+        }
+
+        /** A plain client of the deployment, for what no memory would do to the session's keys. */
+        UnifiedJedis raw() {
+            UnifiedJedis client;
+            if (deployment == Deployment.CLUSTER) {
+                client = RedisClusterClient.builder()
+                        .nodes(Set.of(
+                                HostAndPort.from(TestCluster.shared().seedUrl().substring("redis://".length()))))
+                        .build();
+            } else {
+                URI url = URI.create(TestRedis.url());
+                client = RedisClient.builder()
+                        .hostAndPort(url.getHost(), url.getPort())
+                        .build();
+            }
+            closers.add(client::close);
+            return client;
+        }
+
+        /**
+         * The window of the memory under test, after checking that it is the full read's and the shared rule's over
+         * the history, and that it was read as expected.
+         */
+        List<Message> window(int budget, Read expected) {
+            long since = cached.windowsSince();
+            long inFull = cached.windowsInFull();
+            List<Message> window = cached.session(key).contextWindow(budget);
+            assertThat(window)
+                    .as("window of %d", budget)
+                    .isEqualTo(full.session(key).contextWindow(budget));
+            assertThat(window)
+                    .as("window of %d", budget)
+                    .isEqualTo(reference(full.session(key).history(), budget));
+            if (expected == Read.SINCE) {
+                assertThat(cached.windowsSince() - since)
+                        .as("window of %d read from the held one", budget)
+                        .isEqualTo(1);
+            } else if (expected == Read.FULL) {
+                assertThat(cached.windowsInFull() - inFull)
+                        .as("window of %d read in full", budget)
+                        .isEqualTo(1);
+            }
+            return window;
+        }
+
+        @Override
+        public void close() {
+            full.delete(key);
+            closers.forEach(Runnable::run);
+        }
+    }
+
+    /** The shared rule over the whole history, as an in-heap backend would apply it. */
+    static List<Message> reference(List<Message> history, int budget) {
+        PinnedCalls pinnedCalls = new PinnedCalls();
+        List<Message> pinned = new ArrayList<>();
+        List<Message> others = new ArrayList<>();
+        for (Message m : history) {
+            (pinnedCalls.admit(m) ? pinned : others).add(m);
+        }
+        Collections.reverse(others);
+        return ContextWindows.select(budget, pinned, others.iterator());
+    }
+
+    private static List<Message> users(String prefix, int from, int to) {
+        return IntStream.range(from, to)
+                .mapToObj(i -> Message.user(String.format("%s %03d", prefix, i)))
+                .toList();
+    }
+
+    /** The length of the stored JSON of {@code messages}. */
+    private static long jsonBytes(List<Message> messages) {
+        long sum = 0;
+        for (Message m : messages) {
+            sum += MessageJson.toJsonBytes(m).length;
+        }
+        return sum;
+    }
+
+    private static long outputBytes(Jedis jedis) {
+        return jedis.info("stats")
+                .lines()
+                .filter(l -> l.startsWith("total_net_output_bytes:"))
+                .mapToLong(l -> Long.parseLong(l.substring(l.indexOf(':') + 1).strip()))
+                .findFirst()
+                .orElseThrow();
+    }
+
+    /**
+     * The agent turn of the benchmarks (add a question, read the whole window, add the answer) on a session held at
+     * 2,000 messages by max-messages: after the first window, each window sends the messages added since and nothing
+     * else, measured by the bytes the server sent (a server of its own, so nothing else counts).
+     */
+    @Test
+    void aWindowAfterAnAppendTransfersOnlyTheMessagesAddedSince() throws Exception {
+        try (RedisProcess server = RedisProcess.start("window-cache", List.of("--appendonly", "no"));
+                Jedis stats = server.client()) {
+            MemoryContext context = new MemoryContext(
+                    new MutableClock(START), new TckTokenCounter(), Retention.maxMessages(2000), EvictionListener.NONE);
+            RedisSettings.Builder settings =
+                    RedisSettings.builder().node("127.0.0.1", server.port()).keyPrefix(PREFIX);
+            try (RedisMemory memory = RedisMemory.open(settings.build(), context);
+                    RedisMemory cold = RedisMemory.open(settings.windowCache(0).build(), context)) {
+                SessionKey key = SessionKey.of("acme", "transfer");
+                MemoryStore store = memory.session(key);
+                String text = " " + "x".repeat(500);
+                for (int batch = 0; batch < 21; batch++) {
+                    store.addAll(users("filler" + text, batch * 100, batch * 100 + 100));
+                }
+                long infoCost = -outputBytes(stats) + outputBytes(stats);
+                long before = outputBytes(stats);
+                assertThat(store.contextWindow(ALL)).hasSize(2000);
+                long fullRead = outputBytes(stats) - before - infoCost;
+                assertThat(fullRead)
+                        .as("bytes of the first window, read in full")
+                        .isGreaterThan(1_000_000);
+                List<Message> since = new ArrayList<>();
+                for (int turn = 0; turn < 5; turn++) {
+                    since.add(store.add(Message.user("question " + turn + text)));
+                    before = outputBytes(stats);
+                    List<Message> window = store.contextWindow(ALL);
+                    long spent = outputBytes(stats) - before - infoCost;
+                    long json = jsonBytes(since);
+                    assertThat(spent)
+                            .as("bytes of a window after %d appends of %d bytes of JSON", since.size(), json)
+                            .isBetween(json, json + 200);
+                    assertThat(window).hasSize(2000).isEqualTo(cold.session(key).contextWindow(ALL));
+                    assertThat(window.get(window.size() - 1)).isEqualTo(since.get(since.size() - 1));
+                    since.clear();
+                    since.add(store.add(Message.assistant("answer " + turn + text)));
+                }
+                since.addAll(store.addAll(users("batch" + text, 0, 3)));
+                before = outputBytes(stats);
+                List<Message> window = store.contextWindow(ALL);
+                long json = jsonBytes(since);
+                assertThat(outputBytes(stats) - before - infoCost)
+                        .as("bytes of a window after four appends of %d bytes of JSON", json)
+                        .isBetween(json, json + 200);
+                assertThat(window).isEqualTo(cold.session(key).contextWindow(ALL));
+                assertThat(memory.windowsSince()).isEqualTo(6);
+                assertThat(memory.windowsInFull()).isEqualTo(1);
+                memory.delete(key);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Deployment.class)
+    void appendsOfOtherMemoriesAreSeen(Deployment deployment) throws Exception {
+        try (Setup s = new Setup(deployment, Retention.none())) {
+            MemoryStore theirs = s.other();
+            s.store().addAll(users("mine", 0, 40));
+            s.window(ALL, Read.FULL);
+            theirs.add(Message.user("theirs"));
+            s.window(ALL, Read.SINCE);
+            s.window(ALL, Read.SINCE);
+            s.store().add(Message.user("mine again"));
+            theirs.addAll(users("theirs", 0, 3));
+            s.window(ALL, Read.SINCE);
+            s.window(100, Read.SINCE);
+            theirs.addAll(users("many of theirs", 0, 65));
+            s.window(ALL, Read.FULL);
+            theirs.addAll(users("theirs", 3, 67));
+            s.window(ALL, Read.SINCE);
+            assertThat(theirs.contextWindow(ALL)).isEqualTo(s.window(ALL, Read.SINCE));
+        }
+    }
+
+    /** Retention removes the oldest messages: windows still read only what was added, and stay exact. */
+    @ParameterizedTest
+    @EnumSource(Deployment.class)
+    void retentionAtTheOldEndByMaxMessagesKeepsWindowsIncremental(Deployment deployment) throws Exception {
+        try (Setup s = new Setup(deployment, Retention.maxMessages(30))) {
+            s.store().addAll(users("first", 0, 40));
+            s.window(ALL, Read.FULL);
+            for (int i = 0; i < 10; i++) {
+                s.store().add(Message.user("next " + i));
+                s.window(ALL, Read.SINCE);
+            }
+            MemoryStore theirs = s.other();
+            theirs.addAll(users("theirs", 0, 5));
+            s.window(ALL, Read.SINCE);
+            s.window(60, Read.SINCE);
+            theirs.add(Message.user("theirs again"));
+            s.window(60, Read.SINCE);
+            theirs.addAll(users("theirs", 5, 25));
+            s.window(60, Read.SINCE);
+            // Retention removes every message held, the newest too: that cannot be told from a session restored from
+            // an older copy (see aSessionRestoredFromAnOlderCopyIsReadAnew), so the window is read in full.
+            theirs.addAll(users("theirs", 25, 60));
+            s.window(60, Read.FULL);
+            s.window(60, Read.SINCE);
+            assertThat(s.store().count()).isEqualTo(30);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Deployment.class)
+    void retentionAtTheOldEndByMaxTokensKeepsWindowsIncremental(Deployment deployment) throws Exception {
+        try (Setup s = new Setup(deployment, Retention.maxTokens(200))) {
+            s.store().addAll(users("m", 0, 20)); // 6 tokens each
+            s.window(ALL, Read.FULL);
+            for (int i = 0; i < 10; i++) {
+                s.store().add(Message.user("a longer message " + i)); // 19 tokens
+                s.window(ALL, Read.SINCE);
+            }
+            s.window(50, Read.SINCE);
+            for (int i = 0; i < 5; i++) {
+                s.store().add(Message.user("more " + i));
+                s.window(50, Read.SINCE);
+            }
+        }
+    }
+
+    /**
+     * A tool-call group is removed whole: when retention takes the assistant message, its result goes too, from the
+     * middle of the held messages; the window is then read in full.
+     */
+    @ParameterizedTest
+    @EnumSource(Deployment.class)
+    void aGroupRemovedByRetentionTakesItsResultFromTheMiddle(Deployment deployment) throws Exception {
+        try (Setup s = new Setup(deployment, Retention.maxMessages(8))) {
+            s.store().add(Message.assistant("calling", List.of(new ToolCall("c1", "lookup", "{}"))));
+            s.store().addAll(users("between", 0, 3));
+            s.store().add(Message.tool("c1", "the result"));
+            s.store().addAll(users("after", 0, 2));
+            s.window(ALL, Read.FULL);
+            s.store().add(Message.user("fills the session"));
+            s.window(ALL, Read.SINCE);
+            s.store().add(Message.user("overflows it"));
+            assertThat(s.store().history()).noneMatch(m -> m.content().equals("the result"));
+            s.window(ALL, Read.FULL);
+            s.window(ALL, Read.SINCE);
+        }
+    }
+
+    /**
+     * A session deleted by another memory and written again with the same ids, as many messages, the same sequence
+     * numbers: only the epoch tells it apart. Then the same after its keys vanish as a TTL expiry removes them, and
+     * after this memory clears it.
+     */
+    @ParameterizedTest
+    @EnumSource(Deployment.class)
+    void aSessionDeletedAndWrittenAgainWithTheSameIdsIsReadAnew(Deployment deployment) throws Exception {
+        try (Setup s = new Setup(deployment, Retention.none())) {
+            List<Message> originals = IntStream.range(0, 12)
+                    .mapToObj(i -> Message.builder(Message.USER, "original " + i)
+                            .id("id-" + i)
+                            .build())
+                    .toList();
+            s.store().addAll(originals);
+            s.window(ALL, Read.FULL);
+            s.window(ALL, Read.SINCE);
+
+            MemoryStore theirs = s.other();
+            s.full.delete(s.key);
+            List<Message> rewritten = theirs.addAll(originals.stream()
+                    .map(m -> m.toBuilder().content("rewritten " + m.id()).build())
+                    .toList());
+            assertThat(rewritten)
+                    .extracting(Message::sequence)
+                    .containsExactlyElementsOf(
+                            IntStream.rangeClosed(1, 12).mapToObj(i -> (long) i).toList());
+            assertThat(s.window(ALL, Read.FULL)).allMatch(m -> m.content().startsWith("rewritten"));
+            s.window(ALL, Read.SINCE);
+
+            // The keys vanish at once (what a TTL does), and the session is written again.
+            s.raw().del(s.keys.toArray(new byte[0][]));
+            theirs.addAll(originals.stream()
+                    .map(m -> m.toBuilder().content("third " + m.id()).build())
+                    .toList());
+            assertThat(s.window(ALL, Read.FULL)).allMatch(m -> m.content().startsWith("third"));
+
+            s.store().clear();
+            s.store().addAll(originals);
+            s.window(ALL, Read.FULL);
+            s.window(ALL, Read.SINCE);
+        }
+    }
+
+    /**
+     * Max age with a clock the test moves: messages that expire between windows are dropped by the client with the
+     * server's rule (a message is expired when its timestamp is before the cutoff, to the nanosecond); a clock set back
+     * shows messages that a held window left out, so that window is read in full; the next write removes the expired
+     * messages, at the old end or from the middle.
+     */
+    @ParameterizedTest
+    @EnumSource(Deployment.class)
+    void expiryByMaxAgeFollowsTheServersRule(Deployment deployment) throws Exception {
+        try (Setup s = new Setup(deployment, Retention.maxAge(Duration.ofHours(1)))) {
+            List<Message> messages = IntStream.range(0, 20)
+                    .mapToObj(i -> Message.builder(Message.USER, "at minute " + i)
+                            .timestamp(START.plus(Duration.ofMinutes(i)).plusNanos(1000L * i))
+                            .build())
+                    .toList();
+            s.store().addAll(messages);
+            s.window(ALL, Read.FULL);
+            Instant ts7 = messages.get(7).timestamp();
+
+            s.clock.set(START.plus(Duration.ofMinutes(65)));
+            assertThat(s.window(ALL, Read.SINCE)).hasSize(15);
+            s.clock.set(ts7.plus(Duration.ofHours(1)));
+            assertThat(s.window(ALL, Read.SINCE))
+                    .as("the cutoff is minute 7's timestamp")
+                    .hasSize(13);
+            s.clock.set(ts7.plus(Duration.ofHours(1)).plusNanos(1));
+            assertThat(s.window(ALL, Read.SINCE)).as("a nanosecond later").hasSize(12);
+            s.window(60, Read.SINCE);
+            s.window(ALL, Read.FULL);
+
+            s.clock.set(START.plus(Duration.ofMinutes(62)));
+            assertThat(s.window(ALL, Read.FULL))
+                    .as("a clock set back shows expired messages again")
+                    .hasSize(18);
+            s.window(ALL, Read.SINCE);
+
+            s.clock.set(START.plus(Duration.ofMinutes(70)));
+            s.store().add(Message.user("now"));
+            assertThat(s.store().count())
+                    .as("the write removed the expired messages")
+                    .isEqualTo(11);
+            s.window(ALL, Read.SINCE);
+
+            // A message older than its neighbours: it expires, then is removed, in the middle of the held ones.
+            s.store()
+                    .add(Message.builder(Message.USER, "backdated")
+                            .timestamp(START.plus(Duration.ofMinutes(15)))
+                            .build());
+            s.store().add(Message.user("newest"));
+            s.window(ALL, Read.SINCE);
+            s.clock.set(START.plus(Duration.ofMinutes(75)).plusNanos(500));
+            assertThat(s.window(ALL, Read.SINCE)).noneMatch(m -> m.content().equals("backdated"));
+            s.store().add(Message.user("after"));
+            s.window(ALL, Read.FULL);
+            s.window(ALL, Read.SINCE);
+        }
+    }
+
+    /** Pinned messages, and the results of pinned calls, come first, whether held or added since. */
+    @ParameterizedTest
+    @EnumSource(Deployment.class)
+    void pinnedMessagesAndResultsOfPinnedCallsStayFirst(Deployment deployment) throws Exception {
+        try (Setup s = new Setup(deployment, Retention.maxMessages(10))) {
+            s.store().add(Message.system("be brief"));
+            s.store().addAll(users("u", 0, 12));
+            s.window(ALL, Read.FULL);
+            s.store()
+                    .add(Message.builder(Message.USER, "remember this").pinned().build());
+            s.window(ALL, Read.SINCE);
+            s.store()
+                    .add(Message.builder(Message.ASSISTANT, "")
+                            .toolCalls(List.of(new ToolCall("p1", "lookup", "{}")))
+                            .pinned()
+                            .build());
+            s.store().addAll(users("v", 0, 3));
+            s.window(ALL, Read.SINCE);
+            s.store().add(Message.tool("p1", "a pinned result"));
+            List<Message> window = s.window(ALL, Read.SINCE);
+            assertThat(window.subList(0, 4))
+                    .extracting(Message::content)
+                    .containsExactly("be brief", "remember this", "", "a pinned result");
+            s.store().add(Message.assistant("", List.of(new ToolCall("u1", "lookup", "{}"))));
+            s.store().add(Message.tool("u1", "an unpinned result"));
+            s.window(ALL, Read.SINCE);
+            s.window(70, Read.SINCE);
+            s.store().addAll(users("w", 0, 3));
+            s.window(70, Read.SINCE);
+            s.store().addAll(users("w", 3, 15));
+            s.window(70, Read.FULL);
+            s.window(ALL, Read.FULL);
+            assertThatThrownBy(() -> s.store().contextWindow(30))
+                    .isInstanceOf(MemoryException.class)
+                    .extracting(e -> ((MemoryException) e).code())
+                    .isEqualTo(ErrorCode.CONTEXT_BUDGET_EXCEEDED);
+            assertThatThrownBy(() -> s.full.session(s.key).contextWindow(30))
+                    .isInstanceOf(MemoryException.class)
+                    .extracting(e -> ((MemoryException) e).code())
+                    .isEqualTo(ErrorCode.CONTEXT_BUDGET_EXCEEDED);
+            s.window(ALL, Read.SINCE);
+        }
+    }
+
+    /** A smaller budget is served from the held window; a larger one that reaches past it is read in full. */
+    @ParameterizedTest
+    @EnumSource(Deployment.class)
+    void budgetsThatShrinkAndGrow(Deployment deployment) throws Exception {
+        try (Setup s = new Setup(deployment, Retention.none())) {
+            s.store().addAll(users("message", 0, 50)); // 12 tokens each
+            s.window(ALL, Read.FULL);
+            assertThat(s.window(60, Read.SINCE)).hasSize(5);
+            assertThat(s.window(ALL, Read.FULL)).hasSize(50);
+            s.window(120, Read.SINCE);
+            s.store().add(Message.user("x"));
+            s.window(37, Read.SINCE);
+            s.window(36, Read.SINCE);
+            s.window(50, Read.FULL);
+            s.window(300, Read.FULL);
+            s.window(299, Read.SINCE);
+            s.window(1, Read.SINCE);
+            java.util.Random random = new java.util.Random(7);
+            for (int i = 0; i < 40; i++) {
+                if (random.nextInt(3) == 0) {
+                    s.store().addAll(users("more", 0, 1 + random.nextInt(3)));
+                }
+                s.window(1 + random.nextInt(700), Read.ANY);
+            }
+            assertThat(s.cached.windowsSince()).isGreaterThan(10);
+        }
+    }
+
+    /**
+     * A session written before epochs (no "ep" in its hash) is read in full, however often; one such session deleted
+     * and written again by such a writer, with the same ids, is seen. The next write of this version gives it an
+     * epoch, and windows read only what was added since again.
+     */
+    @ParameterizedTest
+    @EnumSource(Deployment.class)
+    void aSessionWithoutAnEpochIsReadInFullUntilItsNextWrite(Deployment deployment) throws Exception {
+        try (Setup s = new Setup(deployment, Retention.none())) {
+            UnifiedJedis raw = s.raw();
+            byte[] d = s.keys.get(0);
+            byte[] ep = "ep".getBytes(StandardCharsets.UTF_8);
+            List<Message> originals = IntStream.range(0, 8)
+                    .mapToObj(i -> Message.builder(Message.USER, "original " + i)
+                            .id("id-" + i)
+                            .build())
+                    .toList();
+            s.store().addAll(originals);
+            assertThat(raw.hexists(d, ep)).isTrue();
+            raw.hdel(d, ep);
+            s.window(ALL, Read.FULL);
+            s.window(ALL, Read.FULL);
+
+            raw.del(s.keys.toArray(new byte[0][]));
+            s.other()
+                    .addAll(originals.stream()
+                            .map(m ->
+                                    m.toBuilder().content("rewritten " + m.id()).build())
+                            .toList());
+            raw.hdel(d, ep);
+            assertThat(s.window(ALL, Read.FULL)).allMatch(m -> m.content().startsWith("rewritten"));
+
+            s.store().add(Message.user("a write of this version"));
+            assertThat(raw.hexists(d, ep)).isTrue();
+            s.window(ALL, Read.FULL);
+            s.window(ALL, Read.SINCE);
+        }
+    }
+
+    /**
+     * The session's keys put back as they were before the last append (a server that lost its last write), then
+     * another message appended under the lost one's sequence number: the held window is not used.
+     */
+    @ParameterizedTest
+    @EnumSource(Deployment.class)
+    void aSessionRestoredFromAnOlderCopyIsReadAnew(Deployment deployment) throws Exception {
+        try (Setup s = new Setup(deployment, Retention.none())) {
+            UnifiedJedis raw = s.raw();
+            s.store().addAll(users("kept", 0, 10));
+            List<byte[]> copies = new ArrayList<>();
+            for (byte[] k : s.keys) {
+                copies.add(raw.dump(k));
+            }
+            Message lost = s.store().add(Message.user("lost"));
+            s.window(ALL, Read.FULL);
+            for (int i = 0; i < s.keys.size(); i++) {
+                if (copies.get(i) == null) {
+                    raw.del(s.keys.get(i));
+                } else {
+                    raw.restore(
+                            s.keys.get(i),
+                            0,
+                            copies.get(i),
+                            RestoreParams.restoreParams().replace());
+                }
+            }
+            Message instead = s.store().add(Message.user("instead"));
+            assertThat(instead.sequence()).isEqualTo(lost.sequence());
+            List<Message> window = s.window(ALL, Read.FULL);
+            assertThat(window).contains(instead).doesNotContain(lost);
+        }
+    }
+
+    /** Messages another client removes from the keys directly, a pinned one and one in the middle, are seen. */
+    @ParameterizedTest
+    @EnumSource(Deployment.class)
+    void messagesRemovedBehindTheBackendsBackAreSeen(Deployment deployment) throws Exception {
+        try (Setup s = new Setup(deployment, Retention.none())) {
+            UnifiedJedis raw = s.raw();
+            Message system = s.store().add(Message.system("be brief"));
+            List<Message> stored = s.store().addAll(users("u", 0, 20));
+            s.window(ALL, Read.FULL);
+            removeDirectly(raw, s.keys, system, s.keys.get(2));
+            assertThat(s.window(ALL, Read.FULL)).doesNotContain(system);
+            s.window(ALL, Read.SINCE);
+            Message middle = stored.get(10);
+            removeDirectly(raw, s.keys, middle, s.keys.get(1));
+            raw.zrem(s.keys.get(3), bytes(middle.sequence()));
+            raw.hincrBy(s.keys.get(0), bytes("n"), -1);
+            raw.hincrBy(
+                    s.keys.get(0),
+                    bytes("tok"),
+                    -middle.tokenCount().orElseThrow().tokens());
+            assertThat(s.window(ALL, Read.FULL)).doesNotContain(middle).hasSize(19);
+            s.window(ALL, Read.SINCE);
+        }
+    }
+
+    /** Removes a message from m, its header and id from d, and its member from {@code index} (u or p). */
+    private static void removeDirectly(UnifiedJedis raw, List<byte[]> keys, Message m, byte[] index) {
+        double seq = m.sequence();
+        List<byte[]> member = raw.zrange(index, ZRangeParams.zrangeByScoreParams(seq, seq));
+        assertThat(member).hasSize(1);
+        raw.zrem(index, member.get(0));
+        raw.zremrangeByScore(keys.get(4), seq, seq);
+        raw.hdel(keys.get(0), bytes("h:" + m.sequence()), bytes("i:" + m.id()));
+    }
+
+    private static byte[] bytes(Object o) {
+        return String.valueOf(o).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Three memories (as three processes) append to one session held at 100 messages by max-messages, while a fourth
+     * reads whole windows: every window is a run of consecutive sequence numbers, each message the one stored under
+     * its id, and the last window is the full read's.
+     */
+    @ParameterizedTest
+    @EnumSource(Deployment.class)
+    void windowsStayExactWhileOtherMemoriesAppend(Deployment deployment) throws Exception {
+        try (Setup s = new Setup(deployment, Retention.maxMessages(100))) {
+            Map<String, Message> written = new ConcurrentHashMap<>();
+            s.store().addAll(users("start", 0, 100)).forEach(m -> written.put(m.id(), m));
+            List<MemoryStore> writers = List.of(s.other(), s.other(), s.other());
+            AtomicBoolean done = new AtomicBoolean();
+            List<List<Message>> windows = Collections.synchronizedList(new ArrayList<>());
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                Future<?> reader = pool.submit(() -> {
+                    while (!done.get()) {
+                        List<Message> window = s.store().contextWindow(ALL);
+                        if (windows.size() < 500) {
+                            windows.add(window);
+                        }
+                    }
+                });
+                List<Future<?>> futures = new ArrayList<>();
+                for (int w = 0; w < writers.size(); w++) {
+                    MemoryStore writer = writers.get(w);
+                    int id = w;
+                    futures.add(pool.submit(() -> {
+                        for (int n = 0; n < 150; n++) {
+                            Message m = writer.add(Message.user("writer " + id + " message " + n));
+                            written.put(m.id(), m);
+                        }
+                    }));
+                }
+                for (Future<?> f : futures) {
+                    f.get();
+                }
+                done.set(true);
+                reader.get();
+            } finally {
+                pool.shutdownNow();
+            }
+            assertThat(windows).isNotEmpty();
+            for (List<Message> window : windows) {
+                assertThat(window).isNotEmpty().hasSizeLessThanOrEqualTo(100);
+                for (int i = 1; i < window.size(); i++) {
+                    assertThat(window.get(i).sequence())
+                            .as("consecutive sequence numbers")
+                            .isEqualTo(window.get(i - 1).sequence() + 1);
+                }
+                for (Message m : window) {
+                    assertThat(m).isEqualTo(written.get(m.id()));
+                }
+            }
+            assertThat(s.cached.windowsSince()).isPositive();
+            s.window(ALL, Read.ANY);
+            s.window(ALL, Read.SINCE);
+        }
+    }
+}
