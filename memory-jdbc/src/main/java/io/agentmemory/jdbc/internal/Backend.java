@@ -92,6 +92,13 @@ public final class Backend {
             Message stored = run("append a message to", key, !retention.isNone(), c -> appendOne(c, key, p));
             return List.of(stored);
         }
+        if (prepared.size() == 1
+                && dialect.countAppend().isPresent()
+                && !prepared.get(0).message().isToolResult()) {
+            Prepared p = prepared.get(0);
+            Message stored = run("append a message to", key, true, c -> appendCounted(c, key, p));
+            return List.of(stored);
+        }
         return run("append messages to", key, true, c -> appendBatch(c, key, prepared));
     }
 
@@ -165,6 +172,49 @@ public final class Backend {
                             || (oldestTimestamp != null
                                     && oldestTimestamp.toInstant().isBefore(cutoff)));
             applyRetention(c, key, unpinnedCount, unpinnedTokens, head, mayExpire ? cutoff : null);
+        }
+        return m.stored(seq, p.count());
+    }
+
+    /**
+     * One message that answers no tool call, in a transaction of two statements: {@link Dialect#countAppend()} counts it
+     * in the session's row (and locks it), the insert stores it. A session without a row yet, or an id already stored
+     * (the insert's unique-key conflict: the counted message is rolled back), goes the way of a batch.
+     */
+    private Message appendCounted(Connection c, SessionKey key, Prepared p) throws SQLException {
+        Message m = p.message();
+        boolean pinned = m.isPinned();
+        Sql.Params params = messageParams(c, key, p)
+                .set("pinned", pinned)
+                .set("pinned_add", pinned ? 1L : 0L)
+                .set("unpinned_add", pinned ? 0L : 1L)
+                .set("tokens_add", pinned ? 0L : (long) p.count().tokens())
+                .set("epoch", WindowCache.newEpoch());
+        long seq;
+        long unpinnedCount;
+        long unpinnedTokens;
+        long head;
+        try (PreparedStatement ps = dialect.countAppend().orElseThrow().prepare(c, params);
+                ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+                return appendBatch(c, key, List.of(p)).get(0);
+            }
+            seq = rs.getLong(1);
+            unpinnedCount = rs.getLong(2);
+            unpinnedTokens = rs.getLong(3);
+            head = rs.getLong(4);
+        }
+        try (PreparedStatement ps = dialect.insertMessage.prepare(c, params.set("seq", seq))) {
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            if (!dialect.isConflict(e)) {
+                throw e;
+            }
+            c.rollback();
+            return appendBatch(c, key, List.of(p)).get(0);
+        }
+        if (!retention.isNone()) {
+            applyRetention(c, key, unpinnedCount, unpinnedTokens, head, expiryCutoff());
         }
         return m.stored(seq, p.count());
     }

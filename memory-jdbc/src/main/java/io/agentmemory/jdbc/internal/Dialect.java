@@ -394,6 +394,17 @@ public abstract class Dialect {
         return Optional.empty();
     }
 
+    /**
+     * For dialects without a {@link #singleAppend()}: a query that counts one message of a session in its row
+     * ({@code last_seq} plus one, {@code pinned_add}, {@code unpinned_add}, {@code tokens_add} added to the counters, an
+     * {@code epoch} where there is none), locking the row until commit, and returns the new {@code last_seq},
+     * {@code unpinned_count}, {@code unpinned_tokens} and head; no row if the session has none. Then
+     * {@link #insertMessage} stores the message with that sequence number, in the same transaction.
+     */
+    public Optional<Sql> countAppend() {
+        return Optional.empty();
+    }
+
     /** Whether {@code e} is transient: the same operation may succeed on a new attempt (or connection). */
     public abstract boolean isTransient(SQLException e);
 

@@ -10,6 +10,7 @@ import java.sql.SQLTransientException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -41,6 +42,7 @@ public final class H2Dialect extends Dialect {
     private final Sql rowsBySeq;
     private final Sql deleteBySeq;
     private final Sql updateUnpinned;
+    private final Sql countAppend;
     private final StatementCache statementCache = new StatementCache(JdbcConnection.class);
 
     H2Dialect(Tables tables) {
@@ -55,6 +57,15 @@ public final class H2Dialect extends Dialect {
         deleteBySeq = Sql.of("DELETE FROM " + m + " WHERE " + KEY + " AND seq = {seq}");
         updateUnpinned = Sql.of("UPDATE " + s + " SET unpinned_count = {unpinned_count},"
                 + " unpinned_tokens = {unpinned_tokens}, head_seq = {head} WHERE " + KEY);
+        countAppend = Sql.of("SELECT last_seq, unpinned_count, unpinned_tokens, COALESCE(head_seq, 0) FROM FINAL TABLE"
+                + " (UPDATE " + s + " SET last_seq = last_seq + 1, pinned_count = pinned_count + {pinned_add},"
+                + " unpinned_count = unpinned_count + {unpinned_add}, unpinned_tokens = unpinned_tokens + {tokens_add},"
+                + " epoch = COALESCE(epoch, {epoch}) WHERE " + KEY + ")");
+    }
+
+    @Override
+    public Optional<Sql> countAppend() {
+        return Optional.of(countAppend);
     }
 
     @Override
