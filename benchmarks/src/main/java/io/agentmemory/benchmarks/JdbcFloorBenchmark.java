@@ -120,30 +120,11 @@ public class JdbcFloorBenchmark {
         }
 
         private void insert(Message m) throws SQLException {
-            try (Connection c = pool.getConnection();
-                    PreparedStatement ps = c.prepareStatement(INSERT)) {
-                ps.setString(1, session);
-                ps.setString(2, m.role());
-                ps.setString(3, m.content());
-                ps.executeUpdate();
-            }
+            JdbcFloorBenchmark.insert(pool, session, m);
         }
 
-        /** The newest {@code n} messages as (role, content) pairs, oldest first. */
         List<String[]> window() throws SQLException {
-            List<String[]> rows = new ArrayList<>(n);
-            try (Connection c = pool.getConnection();
-                    PreparedStatement ps = c.prepareStatement(SELECT)) {
-                ps.setString(1, session);
-                ps.setInt(2, n);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        rows.add(new String[] {rs.getString(1), rs.getString(2)});
-                    }
-                }
-            }
-            java.util.Collections.reverse(rows);
-            return rows;
+            return JdbcFloorBenchmark.window(pool, session, n);
         }
 
         void check() throws SQLException {
@@ -152,6 +133,34 @@ public class JdbcFloorBenchmark {
                 throw new IllegalStateException("the floor's window holds " + size + " messages; it should be " + n);
             }
         }
+    }
+
+    /** The floor's append: one {@code INSERT} in autocommit on a pooled connection. */
+    static void insert(HikariDataSource pool, String session, Message m) throws SQLException {
+        try (Connection c = pool.getConnection();
+                PreparedStatement ps = c.prepareStatement(INSERT)) {
+            ps.setString(1, session);
+            ps.setString(2, m.role());
+            ps.setString(3, m.content());
+            ps.executeUpdate();
+        }
+    }
+
+    /** The floor's window: the newest {@code n} messages as (role, content) pairs, oldest first. */
+    static List<String[]> window(HikariDataSource pool, String session, int n) throws SQLException {
+        List<String[]> rows = new ArrayList<>(n);
+        try (Connection c = pool.getConnection();
+                PreparedStatement ps = c.prepareStatement(SELECT)) {
+            ps.setString(1, session);
+            ps.setInt(2, n);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    rows.add(new String[] {rs.getString(1), rs.getString(2)});
+                }
+            }
+        }
+        java.util.Collections.reverse(rows);
+        return rows;
     }
 
     @Benchmark
