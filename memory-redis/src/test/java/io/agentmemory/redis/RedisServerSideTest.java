@@ -182,23 +182,14 @@ class RedisServerSideTest {
                         .mapToObj(n -> Message.user(text))
                         .toList());
             }
-            long before = outputBytes(jedis);
+            long before = TestRedis.outputBytes(jedis);
             List<Message> window = store.contextWindow(5000);
             List<Message> newest = store.history(HistoryQuery.newest(3));
-            long spent = outputBytes(jedis) - before;
+            long spent = TestRedis.outputBytes(jedis) - before;
             assertThat(window).hasSize(1 + 4);
             assertThat(newest).hasSize(3);
             assertThat(spent).as("bytes sent for 8 messages of a 2 MB session").isLessThan(30_000);
         }
-    }
-
-    private static long outputBytes(Jedis jedis) {
-        return jedis.info("stats")
-                .lines()
-                .filter(l -> l.startsWith("total_net_output_bytes:"))
-                .mapToLong(l -> Long.parseLong(l.substring(l.indexOf(':') + 1).strip()))
-                .findFirst()
-                .orElseThrow();
     }
 
     private static Memory openCaching(int windowCache) {

@@ -212,15 +212,6 @@ class RedisWindowCacheTest {
         return sum;
     }
 
-    private static long outputBytes(Jedis jedis) {
-        return jedis.info("stats")
-                .lines()
-                .filter(l -> l.startsWith("total_net_output_bytes:"))
-                .mapToLong(l -> Long.parseLong(l.substring(l.indexOf(':') + 1).strip()))
-                .findFirst()
-                .orElseThrow();
-    }
-
     /**
      * The agent turn of the benchmarks (add a question, read the whole window, add the answer) on a session held at
      * 2,000 messages by max-messages: after the first window, each window sends the messages added since and nothing
@@ -242,19 +233,19 @@ class RedisWindowCacheTest {
                 for (int batch = 0; batch < 21; batch++) {
                     store.addAll(users("filler" + text, batch * 100, batch * 100 + 100));
                 }
-                long infoCost = -outputBytes(stats) + outputBytes(stats);
-                long before = outputBytes(stats);
+                long infoCost = -TestRedis.outputBytes(stats) + TestRedis.outputBytes(stats);
+                long before = TestRedis.outputBytes(stats);
                 assertThat(store.contextWindow(ALL)).hasSize(2000);
-                long fullRead = outputBytes(stats) - before - infoCost;
+                long fullRead = TestRedis.outputBytes(stats) - before - infoCost;
                 assertThat(fullRead)
                         .as("bytes of the first window, read in full")
                         .isGreaterThan(1_000_000);
                 List<Message> since = new ArrayList<>();
                 for (int turn = 0; turn < 5; turn++) {
                     since.add(store.add(Message.user("question " + turn + text)));
-                    before = outputBytes(stats);
+                    before = TestRedis.outputBytes(stats);
                     List<Message> window = store.contextWindow(ALL);
-                    long spent = outputBytes(stats) - before - infoCost;
+                    long spent = TestRedis.outputBytes(stats) - before - infoCost;
                     long json = jsonBytes(since);
                     assertThat(spent)
                             .as("bytes of a window after %d appends of %d bytes of JSON", since.size(), json)
@@ -265,10 +256,10 @@ class RedisWindowCacheTest {
                     since.add(store.add(Message.assistant("answer " + turn + text)));
                 }
                 since.addAll(store.addAll(users("batch" + text, 0, 3)));
-                before = outputBytes(stats);
+                before = TestRedis.outputBytes(stats);
                 List<Message> window = store.contextWindow(ALL);
                 long json = jsonBytes(since);
-                assertThat(outputBytes(stats) - before - infoCost)
+                assertThat(TestRedis.outputBytes(stats) - before - infoCost)
                         .as("bytes of a window after four appends of %d bytes of JSON", json)
                         .isBetween(json, json + 200);
                 assertThat(window).isEqualTo(cold.session(key).contextWindow(ALL));

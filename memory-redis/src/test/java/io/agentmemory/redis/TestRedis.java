@@ -112,6 +112,16 @@ final class TestRedis {
     }
 
     /** Keys under {@code prefix} on one server. */
+    /** The bytes the server has sent to its clients since it started ({@code INFO stats}). */
+    static long outputBytes(Jedis jedis) {
+        return jedis.info("stats")
+                .lines()
+                .filter(l -> l.startsWith("total_net_output_bytes:"))
+                .mapToLong(l -> Long.parseLong(l.substring(l.indexOf(':') + 1).strip()))
+                .findFirst()
+                .orElseThrow();
+    }
+
     static long countKeys(Jedis jedis, String prefix) {
         long n = 0;
         ScanParams params = new ScanParams().match(glob(prefix) + "*").count(1000);
