@@ -192,6 +192,25 @@ class PostgresPushdownTest {
         assertThat(second).isEqualTo(store.history());
     }
 
+    /**
+     * With retention at its limit, every append also removes the oldest message: a window after appends still reads
+     * only the new rows, as the entry held the whole session and only messages below the session's head were removed.
+     */
+    @Test
+    void aWindowAfterRetentionRemovedTheOldestReadsOnlyTheNewRows() {
+        MemoryStore store = retained.session(SessionKey.of("pushdown", "retained-window"));
+        store.addAll(messages(HISTORY, "w"));
+        List<Message> first = store.contextWindow(Integer.MAX_VALUE);
+        Message one = store.add(Message.user("one over the limit"));
+        Message two = store.add(Message.user("two over the limit"));
+        log.clear();
+        List<Message> second = store.contextWindow(Integer.MAX_VALUE);
+        assertThat(log.executed()).singleElement().asString().contains("seq > ?");
+        assertThat(second).hasSize(HISTORY).endsWith(one, two);
+        assertThat(second.subList(0, HISTORY - 2)).isEqualTo(first.subList(2, HISTORY));
+        assertThat(second).isEqualTo(store.history());
+    }
+
     @Test
     void aWindowReadsFurtherPagesWhenTheEstimateFallsShort() {
         // The first page is sized from the session's average message: here the newest messages are far smaller.

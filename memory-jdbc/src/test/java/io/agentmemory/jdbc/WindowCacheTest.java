@@ -8,6 +8,7 @@ import io.agentmemory.MemoryStore;
 import io.agentmemory.Message;
 import io.agentmemory.Retention;
 import io.agentmemory.SessionKey;
+import io.agentmemory.ToolCall;
 import io.agentmemory.core.tokens.TokenCounters;
 import io.agentmemory.spi.MemoryContext;
 import io.agentmemory.tck.MutableClock;
@@ -18,7 +19,10 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -160,6 +164,73 @@ class WindowCacheTest {
         }
     }
 
+    /**
+     * Another process removes a message from the middle of the session (its counters kept right) while retention
+     * elsewhere removes the oldest ones: the count of what is left tells that more than the head went, and the removed
+     * message leaves the window.
+     */
+    @ParameterizedTest
+    @MethodSource("databases")
+    void aMessageRemovedFromTheMiddleLeavesTheWindowAsTheHeadMoves(String database) throws Exception {
+        Db db = db(database);
+        try (Memory mine = db.open(10_000, Retention.none());
+                Memory theirs = db.open(10_000, Retention.maxMessages(10));
+                Memory plain = db.open(0, Retention.none())) {
+            fill(mine.session(KEY), "a", 10);
+            assertThat(mine.session(KEY).contextWindow(100_000)).hasSize(10);
+            try (Connection c = DriverManager.getConnection(db.url());
+                    Statement st = c.createStatement()) {
+                // a5 has sequence number 6.
+                st.executeUpdate("UPDATE \"" + db.prefix() + "sessions\" SET unpinned_count = unpinned_count - 1,"
+                        + " unpinned_tokens = unpinned_tokens - (SELECT tokens FROM \"" + db.prefix()
+                        + "messages\" WHERE seq = 6)");
+                assertThat(st.executeUpdate("DELETE FROM \"" + db.prefix() + "messages\" WHERE seq = 6"))
+                        .isOne();
+            }
+            fill(theirs.session(KEY), "b", 3); // removes a0 and a1
+            List<Message> window = mine.session(KEY).contextWindow(100_000);
+            assertThat(contents(window)).containsExactly("a2", "a3", "a4", "a6", "a7", "a8", "a9", "b0", "b1", "b2");
+            assertThat(window).isEqualTo(plain.session(KEY).contextWindow(100_000));
+        }
+    }
+
+    /**
+     * As above, with a window that held only the newest messages: after a message it held is removed from the middle
+     * and retention elsewhere removes every older one it did not read but one, the counts would add up again, so only
+     * a window that held the whole session is trusted after a removal.
+     */
+    @ParameterizedTest
+    @MethodSource("databases")
+    void aMessageRemovedFromTheMiddleLeavesAWindowThatHeldPartOfTheSession(String database) throws Exception {
+        Db db = db(database);
+        try (Memory mine = db.open(10_000, Retention.none());
+                Memory theirs = db.open(10_000, Retention.maxMessages(7));
+                Memory plain = db.open(0, Retention.none())) {
+            fill(mine.session(KEY), "a", 12);
+            int budget = 1;
+            while (mine.session(KEY).contextWindow(budget).size() < 5) {
+                budget++;
+            }
+            assertThat(contents(mine.session(KEY).contextWindow(budget)))
+                    .containsExactly("a7", "a8", "a9", "a10", "a11");
+            try (Connection c = DriverManager.getConnection(db.url());
+                    Statement st = c.createStatement()) {
+                // a9 has sequence number 10.
+                st.executeUpdate("UPDATE \"" + db.prefix() + "sessions\" SET unpinned_count = unpinned_count - 1,"
+                        + " unpinned_tokens = unpinned_tokens - (SELECT tokens FROM \"" + db.prefix()
+                        + "messages\" WHERE seq = 10)");
+                assertThat(st.executeUpdate("DELETE FROM \"" + db.prefix() + "messages\" WHERE seq = 10"))
+                        .isOne();
+            }
+            // Removes a0 to a4. The window's walk held a6 to a11 (one more than it took), so a5 is the one older
+            // message left: a count of what is left from the head on would match, with a9 gone and a5 unknown.
+            theirs.session(KEY).add(Message.user("b"));
+            List<Message> window = mine.session(KEY).contextWindow(budget);
+            assertThat(contents(window)).doesNotContain("a9").endsWith("a10", "a11", "b");
+            assertThat(window).isEqualTo(plain.session(KEY).contextWindow(budget));
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("databases")
     void smallBudgetsAndSessionsLargerThanTheCacheAnswerTheSame(String database) {
@@ -257,6 +328,55 @@ class WindowCacheTest {
             window = store.contextWindow(100_000);
             assertThat(contents(window)).containsExactly("pinned, never expires", "t5", "t6", "t7", "t8", "t9", "new");
             assertThat(window).isEqualTo(plain.session(KEY).contextWindow(100_000));
+        }
+    }
+
+    /**
+     * Retention removing messages while a memory holds windows: at the session's head (max messages, here and in
+     * another memory, tool-call groups removed whole), and in its middle (max age with a message stored backdated).
+     * Every window equals a memory's without the cache; with no middle removal, most of them are reads of the added
+     * rows only.
+     */
+    @ParameterizedTest
+    @MethodSource("databases")
+    void windowsStayExactWhileRetentionRemovesMessages(String database) {
+        Db db = db(database);
+        MutableClock clock = new MutableClock(Instant.parse("2026-03-01T12:00:00Z"));
+        Retention retention =
+                Retention.builder().maxMessages(12).maxAge(Duration.ofHours(1)).build();
+        Random random = new Random(7);
+        try (Memory cached = db.open(10_000, retention, clock, 2);
+                Memory other = db.open(10_000, Retention.maxMessages(12), clock, 2);
+                Memory plain = db.open(0, retention, clock, 2)) {
+            MemoryStore store = cached.session(KEY);
+            store.add(Message.builder(Message.SYSTEM, "pinned").pinned().build());
+            Map<Integer, String> due = new HashMap<>();
+            for (int step = 0; step < 300; step++) {
+                clock.advance(Duration.ofSeconds(10));
+                int op = random.nextInt(10);
+                MemoryStore writer = op < 6 ? store : other.session(KEY);
+                if (due.containsKey(step)) {
+                    writer.add(Message.tool(due.remove(step), "result " + step));
+                } else if (op == 9) {
+                    // A message stored 70 minutes back: the next write of the expiring memory removes it, mid-session.
+                    store.add(Message.builder(Message.USER, "old " + step)
+                            .timestamp(clock.instant().minus(Duration.ofMinutes(70)))
+                            .build());
+                } else if (op == 8) {
+                    // Its result comes a few messages later: retention removes the two together, the result from
+                    // the middle of the session.
+                    String call = "call-" + step;
+                    writer.add(Message.assistant("calls " + step, List.of(new ToolCall(call, "lookup", "{}"))));
+                    due.put(step + 3, call);
+                } else {
+                    writer.add(Message.user("m" + step));
+                }
+                int budget = random.nextInt(4) == 0 ? 40 + random.nextInt(60) : 100_000;
+                List<Message> window = store.contextWindow(budget);
+                assertThat(window)
+                        .as("step %d, budget %d", step, budget)
+                        .isEqualTo(plain.session(KEY).contextWindow(budget));
+            }
         }
     }
 }

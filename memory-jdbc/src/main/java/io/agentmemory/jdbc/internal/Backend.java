@@ -549,11 +549,13 @@ public final class Backend {
 
     /**
      * A window from a cache entry and the rows added since it was made, or null when that cannot be done exactly: the
-     * session was deleted (another epoch, or no session row), a row the entry knew of was deleted since (retention
-     * elsewhere: the message count is not the entry's count plus the rows added), or more rows were added than one
-     * page holds. The entry then still serves the full read. Rows with a sequence number up to the entry's
-     * {@link WindowCache.Entry#lastSeq()} cannot appear later (see {@link WindowCache}), so with nothing deleted the
-     * session is the entry's rows plus the rows after it.
+     * session was deleted (another epoch, or no session row), a row the entry knew of was deleted since (the message
+     * count is not the entry's count plus the rows added), unless the entry held the whole session and only its oldest
+     * unpinned messages were removed (retention, here or elsewhere: the count is what is left of the entry from the
+     * session's head on, plus the rows added), or more rows were added than one page holds. The entry then still
+     * serves the full read. Rows with a sequence number up to the entry's {@link WindowCache.Entry#lastSeq()} cannot
+     * appear later (see {@link WindowCache}), so with nothing deleted the session is the entry's rows plus the rows
+     * after it.
      */
     private List<Message> windowSince(
             Connection c, SessionKey key, Sql.Params keyParams, int maxTokens, Instant cutoff, WindowCache.Entry cached)
@@ -566,16 +568,27 @@ public final class Backend {
                 c, keyParams.copy().set("since", cached.lastSeq()).set("limit", limit))) {
             header = readWindow(ps, pinnedRows, rows);
         }
-        if (header.epoch() != cached.epoch()
-                || header.count() - header.above() != cached.count()
-                || header.above() > pinnedRows.size() + rows.size()) {
+        if (header.epoch() != cached.epoch() || header.above() > pinnedRows.size() + rows.size()) {
             return null;
+        }
+        List<Message> held = cached.taken();
+        boolean whole = cached.count() == cached.pinned().size() + held.size();
+        if (header.count() - header.above() != cached.count()) {
+            // Rows the entry held were deleted since. If it held the whole session and retention removed only the
+            // oldest unpinned messages (no unpinned row below the session's head is left, and pinned ones are never
+            // removed), the rows up to its last sequence number are its pinned ones and its own from the head on:
+            // the same count means the same rows.
+            held = whole ? from(held, header.head()) : null;
+            if (held == null
+                    || header.count() - header.above() != cached.pinned().size() + held.size()) {
+                return null;
+            }
         }
         List<Message> pinned = new ArrayList<>(cached.pinned());
         for (Dialect.RawRow row : pinnedRows) {
             pinned.add(decode(key, row));
         }
-        List<Message> newest = new ArrayList<>(rows.size() + cached.taken().size());
+        List<Message> newest = new ArrayList<>(rows.size() + held.size());
         boolean dropped = false;
         for (Dialect.RawRow row : rows) {
             Message m = decode(key, row);
@@ -586,9 +599,9 @@ public final class Backend {
             }
         }
         if (cutoff == null) {
-            newest.addAll(cached.taken());
+            newest.addAll(held);
         } else {
-            for (Message m : cached.taken()) {
+            for (Message m : held) {
                 if (expired(m, cutoff)) {
                     dropped = true;
                 } else {
@@ -596,7 +609,7 @@ public final class Backend {
                 }
             }
         }
-        if (dropped && !cached.exhausted() && tokens(newest) + tokens(pinned) <= maxTokens) {
+        if (dropped && !cached.exhausted() && !whole && tokens(newest) + tokens(pinned) <= maxTokens) {
             return null; // messages expired since: the budget reaches below the entry's run
         }
         Walk walk = new Walk(
@@ -608,9 +621,18 @@ public final class Backend {
                 List.of(),
                 cached.lo(),
                 FIRST_WINDOW_PAGE / 2,
-                !cached.exhausted(),
+                !cached.exhausted() && !whole,
                 null);
         return select(key, maxTokens, header, pinned, walk, newest.size() + 1);
+    }
+
+    /** The messages of {@code newestFirst} with a sequence number of at least {@code head}: a prefix of it. */
+    private static List<Message> from(List<Message> newestFirst, long head) {
+        int n = 0;
+        while (n < newestFirst.size() && newestFirst.get(n).sequence() >= head) {
+            n++;
+        }
+        return newestFirst.subList(0, n);
     }
 
     private static long tokens(List<Message> messages) {
@@ -645,9 +667,9 @@ public final class Backend {
      * A window's header row: the session's epoch (0 for none: no session row, or one from before migration 2), last
      * sequence number and message count, and how many rows come after the sequence number a read asked from.
      */
-    private record Header(int limit, long epoch, long lastSeq, long count, long above) {
+    private record Header(int limit, long epoch, long lastSeq, long count, long above, long head) {
         /** No header row: the session has no row. */
-        static final Header NONE = new Header(0, 0, 0, 0, 0);
+        static final Header NONE = new Header(0, 0, 0, 0, 0, 0);
 
         static Header of(int limit, String epoch, String counters) {
             String[] parts = counters.split(" ", -1);
@@ -656,7 +678,8 @@ public final class Backend {
                     epoch == null ? 0 : Long.parseLong(epoch),
                     Long.parseLong(parts[0]),
                     Long.parseLong(parts[1]),
-                    Long.parseLong(parts[2]));
+                    Long.parseLong(parts[2]),
+                    Long.parseLong(parts[3]));
         }
     }
 

@@ -151,7 +151,7 @@ public abstract class Dialect {
     private String header(String tokens, String above) {
         return "SELECT CAST(0 AS BIGINT), " + tokens + ", CAST(epoch AS VARCHAR(20)), CAST(last_seq AS VARCHAR(20))"
                 + " || ' ' || CAST(pinned_count + unpinned_count AS VARCHAR(20)) || ' ' || CAST(" + above
-                + " AS VARCHAR(20)) FROM " + s + " WHERE " + KEY;
+                + " AS VARCHAR(20)) || ' ' || CAST(COALESCE(head_seq, 0) AS VARCHAR(20)) FROM " + s + " WHERE " + KEY;
     }
 
     /**

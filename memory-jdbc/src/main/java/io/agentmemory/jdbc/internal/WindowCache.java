@@ -24,7 +24,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * <p>An entry also records the session's last sequence number and message count as of its read. The next window asks
  * only for the rows after that number, with the session's count now: the count minus those rows is the entry's count
  * exactly when no row the entry's read saw has been deleted since (every insert and delete updates the count in its
- * own transaction), and then the session is the entry's messages plus the new rows.
+ * own transaction), and then the session is the entry's messages plus the new rows. When the entry held the whole
+ * session, deletions of its oldest unpinned messages are allowed too: retention removes from the session's head, which
+ * it records (no unpinned row below it is left; pinned rows are never removed), so the count minus the new rows is
+ * the entry's pinned messages plus its unpinned ones from the head on exactly when nothing else was deleted.
  *
  * <p>Bounded by a number of messages across sessions: the least recently read sessions are dropped first
  * ({@link SessionCache}). Thread-safe.
