@@ -164,6 +164,18 @@ class WindowCacheTest {
         }
     }
 
+    /** What another process removing one unpinned message of {@link #KEY} does: the row and its counts. */
+    private static void removeElsewhere(Db db, long seq) throws Exception {
+        try (Connection c = DriverManager.getConnection(db.url());
+                Statement st = c.createStatement()) {
+            st.executeUpdate("UPDATE \"" + db.prefix() + "sessions\" SET unpinned_count = unpinned_count - 1,"
+                    + " unpinned_tokens = unpinned_tokens - (SELECT tokens FROM \"" + db.prefix()
+                    + "messages\" WHERE seq = " + seq + ")");
+            assertThat(st.executeUpdate("DELETE FROM \"" + db.prefix() + "messages\" WHERE seq = " + seq))
+                    .isOne();
+        }
+    }
+
     /**
      * Another process removes a message from the middle of the session (its counters kept right) while retention
      * elsewhere removes the oldest ones: the count of what is left tells that more than the head went, and the removed
@@ -178,15 +190,7 @@ class WindowCacheTest {
                 Memory plain = db.open(0, Retention.none())) {
             fill(mine.session(KEY), "a", 10);
             assertThat(mine.session(KEY).contextWindow(100_000)).hasSize(10);
-            try (Connection c = DriverManager.getConnection(db.url());
-                    Statement st = c.createStatement()) {
-                // a5 has sequence number 6.
-                st.executeUpdate("UPDATE \"" + db.prefix() + "sessions\" SET unpinned_count = unpinned_count - 1,"
-                        + " unpinned_tokens = unpinned_tokens - (SELECT tokens FROM \"" + db.prefix()
-                        + "messages\" WHERE seq = 6)");
-                assertThat(st.executeUpdate("DELETE FROM \"" + db.prefix() + "messages\" WHERE seq = 6"))
-                        .isOne();
-            }
+            removeElsewhere(db, 6); // a5
             fill(theirs.session(KEY), "b", 3); // removes a0 and a1
             List<Message> window = mine.session(KEY).contextWindow(100_000);
             assertThat(contents(window)).containsExactly("a2", "a3", "a4", "a6", "a7", "a8", "a9", "b0", "b1", "b2");
@@ -213,15 +217,7 @@ class WindowCacheTest {
             }
             assertThat(contents(mine.session(KEY).contextWindow(budget)))
                     .containsExactly("a7", "a8", "a9", "a10", "a11");
-            try (Connection c = DriverManager.getConnection(db.url());
-                    Statement st = c.createStatement()) {
-                // a9 has sequence number 10.
-                st.executeUpdate("UPDATE \"" + db.prefix() + "sessions\" SET unpinned_count = unpinned_count - 1,"
-                        + " unpinned_tokens = unpinned_tokens - (SELECT tokens FROM \"" + db.prefix()
-                        + "messages\" WHERE seq = 10)");
-                assertThat(st.executeUpdate("DELETE FROM \"" + db.prefix() + "messages\" WHERE seq = 10"))
-                        .isOne();
-            }
+            removeElsewhere(db, 10); // a9
             // Removes a0 to a4. The window's walk held a6 to a11 (one more than it took), so a5 is the one older
             // message left: a count of what is left from the head on would match, with a9 gone and a5 unknown.
             theirs.session(KEY).add(Message.user("b"));
