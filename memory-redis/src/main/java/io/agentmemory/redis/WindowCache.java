@@ -123,29 +123,21 @@ final class WindowCache {
 
         /** The held message with sequence number {@code seq}, or null. */
         Decoded find(long seq) {
+            Decoded d = search(run, seq, true);
+            return d != null ? d : search(pinned, seq, false);
+        }
+
+        /** Binary search of {@code messages}, sorted by sequence number, newest first if {@code descending}. */
+        private static Decoded search(Decoded[] messages, long seq, boolean descending) {
             int lo = 0;
-            int hi = run.length - 1;
+            int hi = messages.length - 1;
             while (lo <= hi) {
                 int mid = (lo + hi) >>> 1;
-                long s = run[mid].sequence();
+                long s = messages[mid].sequence();
                 if (s == seq) {
-                    return run[mid];
+                    return messages[mid];
                 }
-                if (s > seq) {
-                    lo = mid + 1;
-                } else {
-                    hi = mid - 1;
-                }
-            }
-            lo = 0;
-            hi = pinned.length - 1;
-            while (lo <= hi) {
-                int mid = (lo + hi) >>> 1;
-                long s = pinned[mid].sequence();
-                if (s == seq) {
-                    return pinned[mid];
-                }
-                if (s < seq) {
+                if ((s > seq) == descending) {
                     lo = mid + 1;
                 } else {
                     hi = mid - 1;

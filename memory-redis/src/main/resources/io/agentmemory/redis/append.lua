@@ -15,7 +15,8 @@
 --       8 overflow max size (0 for none), 9 overflow keep, 10 max messages (0 for none), 11 max tokens (0 for none),
 --       12 a new epoch: stored as the session's "ep" by a write that finds none (one that creates the session, or
 --       the first write to a session stored before epochs), so that a session deleted and written again is told
---       apart from its former self by readers that hold its messages, 13 number of messages, then 7 per message: id, JSON before the sequence, JSON after it, header (msgpack:
+--       apart from its former self by readers that hold its messages, 13 number of messages, then 7 per message:
+--       id, JSON before the sequence, JSON after it, header (msgpack:
 --       {tokens, epoch second, nanos, pinned, toolCallId or false, {call ids}, id, role, {metadata canon}}), '1' if
 --       the message is plain (not pinned, no tool calls, no toolCallId) else '0', its tokens and its epoch second
 --       (the header's, as text: the short path reads no header)
