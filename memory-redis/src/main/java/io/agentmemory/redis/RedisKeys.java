@@ -30,6 +30,9 @@ final class RedisKeys {
         this.prefix = prefix;
     }
 
+    /** The index of {@link #session}'s hash that holds the session's counters, epoch and id index. */
+    static final int DATA = 0;
+
     /** The index of {@link #session}'s sorted set that holds every message's JSON by sequence. */
     static final int MESSAGES = 4;
 

@@ -106,6 +106,16 @@ public final class RedisMemory implements Memory {
 
     private static final byte[] WINDOW = bytes("window");
     private static final byte[] SINCE = bytes("since");
+    /** Fields of a session's hash (see append.lua): its epoch and its version. */
+    private static final byte[] EPOCH_FIELD = bytes("ep");
+
+    private static final byte[] VERSION_FIELD = bytes("ver");
+    /** Where the append script's new version is, where its arguments for the first message start, and how many each message has. */
+    private static final int VERSION_ARG = 12;
+
+    private static final int FIRST_MESSAGE_ARG = 14;
+
+    private static final int MESSAGE_ARGS = 7;
     /** Messages of the first page of a context window read natively, when the script gives no lower bound. */
     private static final int PAGE = 1024;
     /** The most messages one page of a context window holds; pages double up to this. */
@@ -123,6 +133,8 @@ public final class RedisMemory implements Memory {
     private final WindowCache windows;
     /** How many windows were read from a held one and the messages added since (for tests). */
     private final LongAdder sinceWindows = new LongAdder();
+    /** How many windows were read from a held one that an append brought up to date, checked natively (for tests). */
+    private final LongAdder checkedWindows = new LongAdder();
     /** How many windows were read in full (for tests). */
     private final LongAdder fullWindows = new LongAdder();
     /** Whether appends of plain messages may take the script's short path; off only in tests that compare both. */
@@ -235,6 +247,11 @@ public final class RedisMemory implements Memory {
     /** How many context windows were read from a held window and the messages added since. */
     long windowsSince() {
         return sinceWindows.sum();
+    }
+
+    /** How many context windows were read from a held window that appends brought up to date, checked natively. */
+    long windowsChecked() {
+        return checkedWindows.sum();
     }
 
     /** How many context windows were read in full. */
@@ -670,7 +687,11 @@ public final class RedisMemory implements Memory {
             args.add(cutoffNanos(cutoff));
             args.addAll(retentionArgs);
             args.add(WindowCache.newEpoch());
+            args.add(EMPTY); // the new version, set for each call below
             args.add(bytes(batch.size()));
+            if (args.size() != FIRST_MESSAGE_ARG) {
+                throw new IllegalStateException("the append script's arguments are out of step with append.lua");
+            }
             for (int i = 0; i < batch.size(); i++) {
                 Message m = batch.get(i);
                 TokenCount count = counts.get(i);
@@ -694,10 +715,11 @@ public final class RedisMemory implements Memory {
             }
             Waiter waiter = null;
             while (true) {
+                args.set(VERSION_ARG, WindowCache.newEpoch());
                 List<Object> r = list(call("append to", key, () -> Lua.APPEND.run(jedis, sessionKeys, args)));
                 switch (status(r)) {
                     case "OK":
-                        return stored(r, batch, counts);
+                        return stored(r, batch, counts, args);
                     case "LOCKED":
                         if (waiter == null) {
                             waiter = new Waiter(key);
@@ -737,10 +759,11 @@ public final class RedisMemory implements Memory {
                 List<byte[]> commit = new ArrayList<>(args);
                 commit.set(0, bytes("l"));
                 commit.set(3, (byte[]) plan.get(1));
+                commit.set(VERSION_ARG, WindowCache.newEpoch());
                 List<Object> r = list(call("append to " + key, () -> Lua.APPEND.run(jedis, sessionKeys, commit)));
                 if (status(r).equals("OK")) {
                     done = true;
-                    return stored(r, batch, counts);
+                    return stored(r, batch, counts, commit);
                 }
                 LOG.warn(
                         "an append to {} outlasted its lock lease of {} while another writer changed the session;"
@@ -756,11 +779,14 @@ public final class RedisMemory implements Memory {
         }
 
         /** The messages as stored, from an OK reply; records the session in its tenant's index when asked to. */
-        private List<Message> stored(List<Object> r, List<Message> batch, List<TokenCount> counts) {
+        private List<Message> stored(List<Object> r, List<Message> batch, List<TokenCount> counts, List<byte[]> args) {
             List<Message> out = new ArrayList<>(batch.size());
             for (int i = 0; i < batch.size(); i++) {
                 Object o = r.get(3 + i);
                 out.add(o instanceof Long seq ? batch.get(i).stored(seq, counts.get(i)) : parse(o, key));
+            }
+            if (windows.enabled()) {
+                advanceWindow(r, out, args);
             }
             byte[] index = (byte[]) r.get(1);
             if (index.length > 0) {
@@ -773,6 +799,40 @@ public final class RedisMemory implements Memory {
                 call("index " + key, () -> Lua.SESSION.run(jedis, sessionKeys, List.of(bytes("ixset"), index)));
             }
             return Collections.unmodifiableList(out);
+        }
+
+        /**
+         * Brings the session's held window up to date with an OK reply of the append script, when the reply tells the
+         * session's new state exactly ({@link WindowCache.Entry#appended}): every message new, unpinned and without
+         * tool fields. {@code args} are the script's arguments, whose JSON parts make the stored bytes.
+         */
+        private void advanceWindow(List<Object> r, List<Message> stored, List<byte[]> args) {
+            WindowCache.Entry held = windows.get(key);
+            int n = stored.size();
+            if (held == null || r.size() < 6 + n) {
+                return;
+            }
+            Decoded[] added = new Decoded[n];
+            for (int i = 0; i < n; i++) {
+                Message m = stored.get(i);
+                if (!(r.get(3 + i) instanceof Long)
+                        || m.isPinned()
+                        || !m.toolCallId().isEmpty()
+                        || !m.toolCalls().isEmpty()) {
+                    return;
+                }
+                int at = FIRST_MESSAGE_ARG + MESSAGE_ARGS * i;
+                added[i] = new Decoded(storedJson(args.get(at + 1), m.sequence(), args.get(at + 2)), m);
+            }
+            long[] removed = new long[r.size() - 6 - n];
+            for (int i = 0; i < removed.length; i++) {
+                removed[i] = (Long) r.get(6 + n + i);
+            }
+            WindowCache.Entry next =
+                    held.appended(string(r.get(3 + n)), string(r.get(4 + n)), string(r.get(5 + n)), added, removed);
+            if (next != null) {
+                windows.put(key, next);
+            }
         }
 
         @Override
@@ -864,7 +924,12 @@ public final class RedisMemory implements Memory {
             WindowCache.Entry held = windows.enabled() ? windows.get(key) : null;
             if (held != null && held.serves(cutoff)) {
                 try {
-                    List<Message> window = windowSince(maxTokens, cutoff, held);
+                    List<Message> window = held.appended() ? windowChecked(maxTokens, cutoff, held) : null;
+                    if (window != null) {
+                        checkedWindows.increment();
+                        return window;
+                    }
+                    window = windowSince(maxTokens, cutoff, held);
                     if (window != null) {
                         sinceWindows.increment();
                         return window;
@@ -893,7 +958,38 @@ public final class RedisMemory implements Memory {
                     bytes(held.anchor().message().id()));
             List<Object> r =
                     list(call("read the context window of", key, () -> Lua.READ.run(jedis, sessionKeys, args)));
-            WindowCache.Changes changes = changes(r);
+            return window(maxTokens, cutoff, held, changes(r));
+        }
+
+        /**
+         * The window from an entry that an append of this memory brought up to date, after one native command checks
+         * that the session is still as the append left it (its epoch, its version, the newest held message in
+         * place); null when it is not.
+         */
+        private List<Message> windowChecked(int maxTokens, Instant cutoff, WindowCache.Entry held) {
+            Decoded anchor = held.anchor();
+            List<byte[]> now = call(
+                    "read the context window of",
+                    key,
+                    () -> jedis.hmget(sessionKeys.get(RedisKeys.DATA), EPOCH_FIELD, VERSION_FIELD, idField(anchor)));
+            if (now.size() != 3
+                    || now.get(0) == null
+                    || now.get(1) == null
+                    || now.get(2) == null
+                    || !string(now.get(0)).equals(held.epoch())
+                    || !string(now.get(1)).equals(held.version())
+                    || Long.parseLong(string(now.get(2))) != anchor.sequence()) {
+                return null;
+            }
+            return window(maxTokens, cutoff, held, held.unchanged());
+        }
+
+        /**
+         * The window from a held entry and what changed since it was made; null when that cannot be done exactly (see
+         * {@link WindowCache.Entry#validFrom}).
+         */
+        private List<Message> window(
+                int maxTokens, Instant cutoff, WindowCache.Entry held, WindowCache.Changes changes) {
             int from = held.validFrom(changes);
             if (from < 0) {
                 return null;
@@ -942,7 +1038,16 @@ public final class RedisMemory implements Memory {
             for (int i = 0; i < addedCount; i++) {
                 unpinned[heldUnpinned.length - from + i] = added[addedCount - 1 - i];
             }
-            windows.put(key, changes.epoch(), changes.last(), pinned, rest.taken(), rest.ranOut(), unpinned, cutoff);
+            windows.put(
+                    key,
+                    changes.epoch(),
+                    changes.last(),
+                    pinned,
+                    rest.taken(),
+                    rest.ranOut(),
+                    unpinned,
+                    cutoff,
+                    changes.version());
             return window;
         }
 
@@ -950,12 +1055,12 @@ public final class RedisMemory implements Memory {
         private WindowCache.Changes changes(List<Object> r) {
             long[] newPinned = null;
             List<byte[]> newestFirst = null;
-            if (r.size() > 8) {
-                newPinned = new long[((Long) r.get(8)).intValue()];
+            if (r.size() > 9) {
+                newPinned = new long[((Long) r.get(9)).intValue()];
                 for (int i = 0; i < newPinned.length; i++) {
-                    newPinned[i] = (Long) r.get(9 + i);
+                    newPinned[i] = (Long) r.get(10 + i);
                 }
-                int first = 9 + newPinned.length;
+                int first = 10 + newPinned.length;
                 newestFirst = new ArrayList<>(r.size() - first);
                 for (int i = first; i < r.size(); i++) {
                     if (!(r.get(i) instanceof byte[] json)) {
@@ -972,6 +1077,7 @@ public final class RedisMemory implements Memory {
                     (Long) r.get(5),
                     (Long) r.get(6),
                     (Long) r.get(7),
+                    string(r.get(8)),
                     newPinned,
                     newestFirst);
         }
@@ -1046,7 +1152,7 @@ public final class RedisMemory implements Memory {
                 while (e < expired.length) {
                     unpinned[n++] = expired[e++];
                 }
-                windows.put(key, epoch, hi, pinned, taken, walk.ranOut() && fromOldest, unpinned, cutoff);
+                windows.put(key, epoch, hi, pinned, taken, walk.ranOut() && fromOldest, unpinned, cutoff, "");
             }
             return window;
         }
@@ -1187,6 +1293,22 @@ public final class RedisMemory implements Memory {
 
     private static final byte[] JSON_START = "{\"v\":1,\"id\":\"".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] SEQ_FIELD = ",\"seq\":".getBytes(StandardCharsets.US_ASCII);
+
+    /** The bytes append.lua stores for a message: the JSON before the sequence, the sequence, the JSON after it. */
+    static byte[] storedJson(byte[] head, long seq, byte[] tail) {
+        byte[] number = Long.toString(seq).getBytes(StandardCharsets.US_ASCII);
+        byte[] json = new byte[head.length + SEQ_FIELD.length + number.length + tail.length];
+        System.arraycopy(head, 0, json, 0, head.length);
+        System.arraycopy(SEQ_FIELD, 0, json, head.length, SEQ_FIELD.length);
+        System.arraycopy(number, 0, json, head.length + SEQ_FIELD.length, number.length);
+        System.arraycopy(tail, 0, json, head.length + SEQ_FIELD.length + number.length, tail.length);
+        return json;
+    }
+
+    /** The field of a session's hash that maps a message's id to its sequence number (see append.lua). */
+    private static byte[] idField(Decoded message) {
+        return bytes("i:" + message.message().id());
+    }
 
     /**
      * The sequence number of a stored message's canonical JSON ({@code {"v":1,"id":"...","seq":N,...}}), read off

@@ -44,6 +44,7 @@ final class WindowCache {
      * @param pinned how many pinned messages the session holds
      * @param held how many unpinned messages lie in the entry's {@code [lo, last]}
      * @param oldestHeld the oldest of them, -1 for none
+     * @param version the session's version (see {@code append.lua}), "" for none
      * @param newPinned the sequence numbers of the pinned messages above {@code last}; null when the messages above
      *     were not sent (more than the limit)
      * @param newestFirst the JSON of the messages above {@code last}, newest first; null when not sent
@@ -56,6 +57,7 @@ final class WindowCache {
             long pinned,
             long held,
             long oldestHeld,
+            String version,
             long[] newPinned,
             List<byte[]> newestFirst) {}
 
@@ -70,6 +72,9 @@ final class WindowCache {
      * @param pinned ascending: every pinned message of the session
      * @param cutoff messages older than this had expired when the entry was made; null without a max age
      * @param exhausted whether no unpinned message older than {@code lo} had not expired at {@code cutoff}
+     * @param version the session's version as of the read, "" when unknown
+     * @param appended whether the entry was brought up to date by an append of this memory ({@link #appended}) and
+     *     not read since: the next window first checks that the session is still at {@code version}
      */
     record Entry(
             String epoch,
@@ -79,7 +84,9 @@ final class WindowCache {
             Decoded[] run,
             Decoded[] pinned,
             Instant cutoff,
-            boolean exhausted) {
+            boolean exhausted,
+            String version,
+            boolean appended) {
         /** The newest message held: the script checks that its id still has its sequence number. */
         Decoded anchor() {
             Decoded newestRun = run.length == 0 ? null : run[0];
@@ -148,6 +155,93 @@ final class WindowCache {
 
         int weight() {
             return run.length + pinned.length;
+        }
+
+        /**
+         * The changes a read would find if the session were still as this entry holds it: nothing above {@code last},
+         * every held message in place.
+         */
+        Changes unchanged() {
+            return new Changes(
+                    epoch,
+                    last,
+                    anchor().sequence(),
+                    0,
+                    pinned.length,
+                    unpinned.length,
+                    unpinned.length == 0 ? -1 : unpinned[0],
+                    version,
+                    new long[0],
+                    List.of());
+        }
+
+        /**
+         * This entry after an append of this memory, or null when the append's reply does not tell the session's
+         * new state exactly. The append script commits atomically and bumps the session's version by one, so when
+         * its reply names this entry's epoch and version as the session's before the call, no other write came
+         * between (a version is a random tag that every committing call replaces): the session is this entry's plus
+         * the messages the append stored, minus those retention removed. Only unpinned
+         * messages without tool fields are taken (the script may pin a tool result whose call is pinned), and no
+         * pinned message may have been removed.
+         *
+         * @param epoch the epoch of the reply
+         * @param before the version the reply names as the session's before the call
+         * @param after the version the reply names as the session's after it
+         * @param added the appended messages as stored, ascending by sequence number, all unpinned
+         * @param removed the sequence numbers the append's retention removed (some may be of {@code added})
+         */
+        Entry appended(String epoch, String before, String after, Decoded[] added, long[] removed) {
+            if (version.isEmpty() || !before.equals(version) || !epoch.equals(this.epoch) || added.length == 0) {
+                return null;
+            }
+            long[] gone = removed.clone();
+            Arrays.sort(gone);
+            for (Decoded d : pinned) {
+                if (Arrays.binarySearch(gone, d.sequence()) >= 0) {
+                    return null;
+                }
+            }
+            long[] keptUnpinned = new long[unpinned.length + added.length];
+            int u = 0;
+            for (long s : unpinned) {
+                if (Arrays.binarySearch(gone, s) < 0) {
+                    keptUnpinned[u++] = s;
+                }
+            }
+            Decoded[] keptRun = new Decoded[run.length + added.length];
+            int r = 0;
+            for (int i = added.length - 1; i >= 0; i--) {
+                Decoded d = added[i];
+                if (Arrays.binarySearch(gone, d.sequence()) < 0) {
+                    if (!expired(d.message(), cutoff)) {
+                        keptRun[r++] = d;
+                    }
+                }
+            }
+            for (Decoded d : run) {
+                if (Arrays.binarySearch(gone, d.sequence()) < 0) {
+                    keptRun[r++] = d;
+                }
+            }
+            for (Decoded d : added) {
+                if (Arrays.binarySearch(gone, d.sequence()) < 0) {
+                    keptUnpinned[u++] = d.sequence();
+                }
+            }
+            if (r + pinned.length == 0) {
+                return null;
+            }
+            return new Entry(
+                    epoch,
+                    added[added.length - 1].sequence(),
+                    lo,
+                    Arrays.copyOf(keptUnpinned, u),
+                    Arrays.copyOf(keptRun, r),
+                    pinned,
+                    cutoff,
+                    exhausted,
+                    after,
+                    true);
         }
     }
 
@@ -274,6 +368,7 @@ final class WindowCache {
      * @param unpinned ascending: sequence numbers of unpinned messages, a superset of those in the walk's range
      *     {@code [lo, last]} (lo the oldest message taken); those outside it are ignored
      * @param cutoff the expiry cutoff the walk applied; null without a max age
+     * @param version the session's version from the same script call as {@code last}, "" when unknown
      */
     void put(
             SessionKey key,
@@ -283,14 +378,20 @@ final class WindowCache {
             Decoded[] walk,
             boolean exhausted,
             long[] unpinned,
-            Instant cutoff) {
+            Instant cutoff,
+            String version) {
         if (epoch.isEmpty() || (pinned.length == 0 && walk.length == 0)) {
             entries.remove(key);
             return;
         }
         long lo = walk.length == 0 ? last + 1 : walk[walk.length - 1].sequence();
         long[] range = Arrays.copyOfRange(unpinned, firstAtLeast(unpinned, lo), unpinned.length);
-        Entry entry = new Entry(epoch, last, lo, range, walk, pinned, cutoff, exhausted);
+        Entry entry = new Entry(epoch, last, lo, range, walk, pinned, cutoff, exhausted, version, false);
+        entries.put(key, entry, entry.weight());
+    }
+
+    /** Replaces {@code key}'s entry with one brought up to date by an append ({@link Entry#appended}). */
+    void put(SessionKey key, Entry entry) {
         entries.put(key, entry, entry.weight());
     }
 

@@ -15,22 +15,29 @@
 --       8 overflow max size (0 for none), 9 overflow keep, 10 max messages (0 for none), 11 max tokens (0 for none),
 --       12 a new epoch: stored as the session's "ep" by a write that finds none (one that creates the session, or
 --       the first write to a session stored before epochs), so that a session deleted and written again is told
---       apart from its former self by readers that hold its messages, 13 number of messages, then 7 per message:
+--       apart from its former self by readers that hold its messages, 13 a new version: a random tag, fresh for
+--       every call, stored as the session's "ver" by a call that commits (a random tag, not a counter, so that a
+--       session that lost writes, restored from an older copy, cannot come back to a version it had with other
+--       messages), 14 number of messages, then 7 per message:
 --       id, JSON before the sequence, JSON after it, header (msgpack:
 --       {tokens, epoch second, nanos, pinned, toolCallId or false, {call ids}, id, role, {metadata canon}}), '1' if
 --       the message is plain (not pinned, no tool calls, no toolCallId) else '0', its tokens and its epoch second
 --       (the header's, as text: the short path reads no header)
--- Returns {'OK', index, removed count, per message: its new sequence, or the stored JSON of a known id},
---         {'PLAN', version, cause, count, JSON..., cause, count, JSON...}, {'LOCKED'} or {'CONFLICT'}.
+-- Returns {'OK', index, removed count, per message: its new sequence, or the stored JSON of a known id, the
+--         session's epoch, its version before the call, its version after it, the sequences of the messages
+--         retention removed (stored ones and incoming ones alike)}, {'PLAN', version, cause, count, JSON...,
+--         cause, count, JSON...}, {'LOCKED'} or {'CONFLICT'}. A client that holds the session as of the version
+--         before the call knows it as of the version after it from the reply and what it sent (see
+--         WindowCache.java).
 local d, u, p, t, m = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local mode, token, lease, expectVer = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local ttl = tonumber(ARGV[5])
 local cutSec, cutNanos = ARGV[6], tonumber(ARGV[7])
 local ovMax, ovKeep = tonumber(ARGV[8]), tonumber(ARGV[9])
 local maxMsgs, maxTok = tonumber(ARGV[10]), tonumber(ARGV[11])
-local epoch = ARGV[12]
-local n = tonumber(ARGV[13])
-local FIRST, STRIDE = 13, 7
+local epoch, newVer = ARGV[12], ARGV[13]
+local n = tonumber(ARGV[14])
+local FIRST, STRIDE = 14, 7
 
 -- The counters (last sequence, unpinned tokens and count, version, index and expiry marks, lock, epoch), then
 -- whether each incoming id is known.
@@ -207,7 +214,7 @@ if not lk and mode ~= 'l' and cutSec == '' and n > 0 then
   end
   if fits then
     local zm, zu, zt = {}, {}, {}
-    local set = {'seq', 0, 'tok', string.format('%d', unTok), 'n', unCount, 'ver', tonumber(ver) + 1}
+    local set = {'seq', 0, 'tok', string.format('%d', unTok), 'n', unCount, 'ver', newVer}
     if not meta[8] then
       set[#set + 1] = 'ep'
       set[#set + 1] = epoch
@@ -235,8 +242,8 @@ if not lk and mode ~= 'l' and cutSec == '' and n > 0 then
     chunked('ZADD', u, zu, 2)
     chunked('ZADD', t, zt, 2)
     local del = {}
+    local seqs = {}
     if olds then
-      local seqs = {}
       for i = 1, #olds do
         local s, id = string.match(olds[i], '^(%d+):%d+:%a:(.*)$')
         seqs[i] = s
@@ -256,6 +263,12 @@ if not lk and mode ~= 'l' and cutSec == '' and n > 0 then
     end
     store(set, del, false)
     reply[2] = indexWant()
+    reply[#reply + 1] = meta[8] or epoch
+    reply[#reply + 1] = ver
+    reply[#reply + 1] = newVer
+    for i = 1, #seqs do
+      reply[#reply + 1] = tonumber(seqs[i])
+    end
     return reply
   end
 end
@@ -303,16 +316,23 @@ for i = 1, n do
   end
 end
 
-local function okReply(removedCount)
+-- version: the session's version after the call; removed: sequence -> cause of what retention removed.
+local function okReply(removedCount, version, removed)
   local reply = {'OK', indexWant(), removedCount}
   for i = 1, n do
     reply[#reply + 1] = out[i]
+  end
+  reply[#reply + 1] = meta[8] or epoch
+  reply[#reply + 1] = ver
+  reply[#reply + 1] = version
+  for s in pairs(removed) do
+    reply[#reply + 1] = s
   end
   return reply
 end
 
 if #new == 0 then
-  return okReply(0)
+  return okReply(0, ver, {})
 end
 
 -- Retention, computed on the session as it would be after the append, without writing anything yet.
@@ -532,7 +552,7 @@ if mode == 'p' and removedCount > 0 then
 end
 
 -- Commit: write the new messages that stay, delete the removed stored ones, update the counters.
-local set = {'seq', seq, 'tok', string.format('%d', unTok), 'n', unCount, 'ver', tonumber(ver) + 1}
+local set = {'seq', seq, 'tok', string.format('%d', unTok), 'n', unCount, 'ver', newVer}
 if not meta[8] then
   set[#set + 1] = 'ep'
   set[#set + 1] = epoch
@@ -613,4 +633,4 @@ for _, r in ipairs(new) do
   newPinned = newPinned or r.pinned
 end
 store(set, del, newPinned)
-return okReply(removedCount)
+return okReply(removedCount, set[8], removed)

@@ -20,7 +20,8 @@
 --            6 the session's last sequence as of that window, 7 the id of the newest message it holds (ARGV 2 and 3
 --            are unused: the client drops expired messages itself); returns {'S', epoch ('' for none), last sequence,
 --            the sequence the held id has now (-1 for none), number of messages above ARGV 6, number of pinned
---            messages, number of unpinned messages from ARGV 5 to ARGV 6, the oldest of them (-1 for none)}, followed,
+--            messages, number of unpinned messages from ARGV 5 to ARGV 6, the oldest of them (-1 for none), the
+--            session's version (see append.lua; '' for none)}, followed,
 --            when at most ARGV 4 messages lie above ARGV 6, by the number of pinned ones among them, their sequences,
 --            and the JSON of all of them, newest first.
 local d, u, p, t, m = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
@@ -278,7 +279,7 @@ end
 
 if op == 'since' then
   local lo, last = ARGV[5], ARGV[6]
-  local meta = redis.call('HMGET', d, 'ep', 'seq', 'i:' .. ARGV[7])
+  local meta = redis.call('HMGET', d, 'ep', 'seq', 'i:' .. ARGV[7], 'ver')
   local above = redis.call('ZCOUNT', m, '(' .. last, '+inf')
   local held = redis.call('ZCOUNT', u, lo, last)
   local oldest = -1
@@ -286,7 +287,7 @@ if op == 'since' then
     oldest = seqOf(redis.call('ZRANGE', u, lo, last, 'BYSCORE', 'LIMIT', 0, 1)[1])
   end
   local reply = {'S', meta[1] or '', tonumber(meta[2] or '0'), tonumber(meta[3] or '-1'), above,
-                 redis.call('ZCARD', p), held, oldest}
+                 redis.call('ZCARD', p), held, oldest, meta[4] or ''}
   if above <= inline then
     local newPinned = redis.call('ZRANGE', p, '(' .. last, '+inf', 'BYSCORE')
     reply[#reply + 1] = #newPinned

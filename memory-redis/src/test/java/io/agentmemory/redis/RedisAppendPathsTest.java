@@ -111,7 +111,7 @@ class RedisAppendPathsTest {
 
     /**
      * Everything the session's keys hold, without their names: hash fields and values (the times of the last TTL
-     * refresh and of the index entry, and the random epoch, only as present or not), sorted set members with scores, whether each key
+     * refresh and of the index entry, and the random epoch and version, only as present or not), sorted set members with scores, whether each key
      * expires; and whether the tenant's index lists the session, and until when (a time, or never).
      */
     private static Map<String, Object> dump(Jedis jedis, RedisKeys keys, SessionKey key) {
@@ -124,7 +124,7 @@ class RedisAppendPathsTest {
                     field,
                     field.equals("ex") || field.equals("ix")
                             ? "(a time)"
-                            : field.equals("ep") ? "(an epoch)" : text(v));
+                            : field.equals("ep") ? "(an epoch)" : field.equals("ver") ? "(a version)" : text(v));
         });
         out.put("d", hash);
         String[] names = {"d", "u", "p", "t", "m"};

@@ -136,7 +136,16 @@ class RedisServerSideTest {
                     .matches(c -> c.contains("\"EVALSHA\""));
             store.add(Message.user("one more"));
             assertThat(clientCommands(() -> store.contextWindow(20)))
-                    .as("a small window after an append, from the held one: one script call")
+                    .as("a small window after an append to a session held as of the version before it (from the"
+                            + " window above): one native HMGET of the session's epoch, version and newest message")
+                    .singleElement()
+                    .matches(c -> c.contains("\"HMGET\""));
+            try (Memory other =
+                    open(Retention.maxMessages(100), io.agentmemory.EvictionListener.NONE, Duration.ofHours(1))) {
+                other.session(SessionKey.of("acme", "round-trips")).add(Message.user("from elsewhere"));
+            }
+            assertThat(clientCommands(() -> store.contextWindow(20)))
+                    .as("a small window after an append of another memory: one script call")
                     .singleElement()
                     .matches(c -> c.contains("\"EVALSHA\""));
             assertThat(clientCommands(() -> store.contextWindow(1000)))

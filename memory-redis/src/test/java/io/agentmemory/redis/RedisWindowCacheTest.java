@@ -66,8 +66,13 @@ class RedisWindowCacheTest {
 
     /** How a window is expected to have been read. */
     private enum Read {
-        /** From the held window and the messages added since. */
+        /**
+         * From the held window: the messages added since, or, after appends of the memory itself, nothing but a check
+         * of the session's version.
+         */
         SINCE,
+        /** From the held window that appends of the memory itself brought up to date, checked natively. */
+        CHECKED,
         /** In full. */
         FULL,
         /** Either (the test checks only that it is exact). */
@@ -94,6 +99,7 @@ class RedisWindowCacheTest {
         final Deployment deployment;
         final MutableClock clock = new MutableClock(START);
         final Retention retention;
+        final EvictionListener listener;
         final SessionKey key = SessionKey.of("acme", "w-" + UUID.randomUUID());
         final List<byte[]> keys = new RedisKeys(PREFIX).session(key);
         final RedisMemory cached;
@@ -101,8 +107,14 @@ class RedisWindowCacheTest {
         final List<Runnable> closers = new ArrayList<>();
 
         Setup(Deployment deployment, Retention retention) {
+            this(deployment, retention, EvictionListener.NONE);
+        }
+
+        /** With an eviction listener, appends that remove messages plan, report, then commit under a lock. */
+        Setup(Deployment deployment, Retention retention, EvictionListener listener) {
             this.deployment = deployment;
             this.retention = retention;
+            this.listener = listener;
             this.cached = open(10_000);
             this.full = open(0);
         }
@@ -120,7 +132,7 @@ class RedisWindowCacheTest {
             }
             RedisMemory memory = RedisMemory.open(
                     RedisSettings.fromConfig(config),
-                    new MemoryContext(clock, new TckTokenCounter(), retention, EvictionListener.NONE));
+                    new MemoryContext(clock, new TckTokenCounter(), retention, listener));
             closers.add(memory::close);
             return memory;
         }
@@ -158,6 +170,7 @@ class RedisWindowCacheTest {
          */
         List<Message> window(int budget, Read expected) {
             long since = cached.windowsSince();
+            long checked = cached.windowsChecked();
             long inFull = cached.windowsInFull();
             List<Message> window = cached.session(key).contextWindow(budget);
             assertThat(window)
@@ -167,8 +180,12 @@ class RedisWindowCacheTest {
                     .as("window of %d", budget)
                     .isEqualTo(reference(full.session(key).history(), budget));
             if (expected == Read.SINCE) {
-                assertThat(cached.windowsSince() - since)
+                assertThat(cached.windowsSince() - since + cached.windowsChecked() - checked)
                         .as("window of %d read from the held one", budget)
+                        .isEqualTo(1);
+            } else if (expected == Read.CHECKED) {
+                assertThat(cached.windowsChecked() - checked)
+                        .as("window of %d read from the held one after a native check", budget)
                         .isEqualTo(1);
             } else if (expected == Read.FULL) {
                 assertThat(cached.windowsInFull() - inFull)
@@ -214,8 +231,10 @@ class RedisWindowCacheTest {
 
     /**
      * The agent turn of the benchmarks (add a question, read the whole window, add the answer) on a session held at
-     * 2,000 messages by max-messages: after the first window, each window sends the messages added since and nothing
-     * else, measured by the bytes the server sent (a server of its own, so nothing else counts).
+     * 2,000 messages by max-messages, measured by the bytes the server sent (a server of its own, so nothing else
+     * counts): after the first window, a window after appends of this memory alone sends no message, only the
+     * session's version (each append keeps the held window up to date); one after an append of another memory sends
+     * the messages added since and nothing else.
      */
     @Test
     void aWindowAfterAnAppendTransfersOnlyTheMessagesAddedSince() throws Exception {
@@ -229,6 +248,7 @@ class RedisWindowCacheTest {
                     RedisMemory cold = RedisMemory.open(settings.windowCache(0).build(), context)) {
                 SessionKey key = SessionKey.of("acme", "transfer");
                 MemoryStore store = memory.session(key);
+                MemoryStore elsewhere = cold.session(key);
                 String text = " " + "x".repeat(500);
                 for (int batch = 0; batch < 21; batch++) {
                     store.addAll(users("filler" + text, batch * 100, batch * 100 + 100));
@@ -240,31 +260,46 @@ class RedisWindowCacheTest {
                 assertThat(fullRead)
                         .as("bytes of the first window, read in full")
                         .isGreaterThan(1_000_000);
-                List<Message> since = new ArrayList<>();
+                // Turn 0 follows the full read, which does not tell the session's version: the window reads the
+                // question. Turns 1 and 2 follow appends of this memory alone: nothing to read. Before turn 3 another
+                // memory adds the answer: this memory's question cannot bring the held window up to date, which reads
+                // both. Before turn 4 another memory adds the question after this memory's answer: the check finds
+                // the session moved on, and the window reads the question alone.
+                List<Message> unseen = new ArrayList<>();
                 for (int turn = 0; turn < 5; turn++) {
-                    since.add(store.add(Message.user("question " + turn + text)));
+                    MemoryStore asker = turn == 4 ? elsewhere : store;
+                    Message question = asker.add(Message.user("question " + turn + text));
+                    if (turn == 0 || turn >= 3) {
+                        unseen.add(question);
+                    }
                     before = TestRedis.outputBytes(stats);
                     List<Message> window = store.contextWindow(ALL);
                     long spent = TestRedis.outputBytes(stats) - before - infoCost;
-                    long json = jsonBytes(since);
+                    long json = jsonBytes(unseen);
                     assertThat(spent)
-                            .as("bytes of a window after %d appends of %d bytes of JSON", since.size(), json)
+                            .as(
+                                    "bytes of window %d, which reads %d messages of %d bytes of JSON",
+                                    turn, unseen.size(), json)
                             .isBetween(json, json + 200);
-                    assertThat(window).hasSize(2000).isEqualTo(cold.session(key).contextWindow(ALL));
-                    assertThat(window.get(window.size() - 1)).isEqualTo(since.get(since.size() - 1));
-                    since.clear();
-                    since.add(store.add(Message.assistant("answer " + turn + text)));
+                    assertThat(window).hasSize(2000).isEqualTo(elsewhere.contextWindow(ALL));
+                    assertThat(window.get(window.size() - 1)).isEqualTo(question);
+                    unseen.clear();
+                    if (turn == 2) {
+                        unseen.add(elsewhere.add(Message.assistant("answer " + turn + text)));
+                    } else {
+                        store.add(Message.assistant("answer " + turn + text));
+                    }
                 }
-                since.addAll(store.addAll(users("batch" + text, 0, 3)));
+                store.addAll(users("batch" + text, 0, 3));
                 before = TestRedis.outputBytes(stats);
                 List<Message> window = store.contextWindow(ALL);
-                long json = jsonBytes(since);
                 assertThat(TestRedis.outputBytes(stats) - before - infoCost)
-                        .as("bytes of a window after four appends of %d bytes of JSON", json)
-                        .isBetween(json, json + 200);
-                assertThat(window).isEqualTo(cold.session(key).contextWindow(ALL));
-                assertThat(memory.windowsSince()).isEqualTo(6);
+                        .as("bytes of a window after appends of this memory alone")
+                        .isBetween(0L, 200L);
+                assertThat(window).isEqualTo(elsewhere.contextWindow(ALL));
                 assertThat(memory.windowsInFull()).isEqualTo(1);
+                assertThat(memory.windowsSince()).isEqualTo(3);
+                assertThat(memory.windowsChecked()).isEqualTo(3);
                 memory.delete(key);
             }
         }
@@ -353,9 +388,34 @@ class RedisWindowCacheTest {
             s.window(ALL, Read.FULL);
             s.store().add(Message.user("fills the session"));
             s.window(ALL, Read.SINCE);
-            s.store().add(Message.user("overflows it"));
+            s.other().add(Message.user("overflows it"));
             assertThat(s.store().history()).noneMatch(m -> m.content().equals("the result"));
             s.window(ALL, Read.FULL);
+            s.window(ALL, Read.SINCE);
+        }
+    }
+
+    /**
+     * The same removal from the middle by an append of the memory itself: the append's reply names every message
+     * retention removed, so the held window stays in use, checked natively.
+     */
+    @ParameterizedTest
+    @EnumSource(Deployment.class)
+    void anAppendOfThisMemoryThatRemovesAGroupFromTheMiddleKeepsTheWindowHeld(Deployment deployment) throws Exception {
+        try (Setup s = new Setup(deployment, Retention.maxMessages(8))) {
+            s.store().add(Message.assistant("calling", List.of(new ToolCall("c1", "lookup", "{}"))));
+            s.store().addAll(users("between", 0, 3));
+            s.store().add(Message.tool("c1", "the result"));
+            s.store().addAll(users("after", 0, 2));
+            s.window(ALL, Read.FULL);
+            s.store().add(Message.user("fills the session"));
+            s.window(ALL, Read.SINCE);
+            s.store().add(Message.user("overflows it"));
+            assertThat(s.store().history()).noneMatch(m -> m.content().equals("the result"));
+            s.window(ALL, Read.CHECKED);
+            s.store().addAll(users("more", 0, 3));
+            s.window(ALL, Read.CHECKED);
+            // Only an append brings the held window up to date: a window after a window reads what was added since.
             s.window(ALL, Read.SINCE);
         }
     }
@@ -456,9 +516,20 @@ class RedisWindowCacheTest {
             s.window(ALL, Read.SINCE);
             s.clock.set(START.plus(Duration.ofMinutes(75)).plusNanos(500));
             assertThat(s.window(ALL, Read.SINCE)).noneMatch(m -> m.content().equals("backdated"));
-            s.store().add(Message.user("after"));
+            s.other().add(Message.user("after"));
             s.window(ALL, Read.FULL);
             s.window(ALL, Read.SINCE);
+            // The same by an append of this memory: its reply names the removed message, and the window stays held.
+            s.store()
+                    .add(Message.builder(Message.USER, "backdated again")
+                            .timestamp(START.plus(Duration.ofMinutes(16)))
+                            .build());
+            s.store().add(Message.user("newest again"));
+            s.window(ALL, Read.CHECKED);
+            s.clock.set(START.plus(Duration.ofMinutes(76)).plusNanos(500));
+            assertThat(s.window(ALL, Read.SINCE)).noneMatch(m -> m.content().equals("backdated again"));
+            s.store().add(Message.user("after again"));
+            s.window(ALL, Read.CHECKED);
         }
     }
 
@@ -491,8 +562,17 @@ class RedisWindowCacheTest {
             s.window(70, Read.SINCE);
             s.store().addAll(users("w", 0, 3));
             s.window(70, Read.SINCE);
-            s.store().addAll(users("w", 3, 15));
+            s.other().addAll(users("w", 3, 15));
             s.window(70, Read.FULL);
+            s.window(ALL, Read.FULL);
+            // A window read in full does not tell the session's version, so this memory's append leaves the held
+            // window as it is; retention removed every unpinned message it held, the newest too: read in full.
+            s.store().addAll(users("x", 0, 12));
+            s.window(70, Read.FULL);
+            s.store().addAll(users("y", 0, 2));
+            s.window(70, Read.SINCE);
+            s.store().addAll(users("z", 0, 2));
+            s.window(70, Read.CHECKED);
             s.window(ALL, Read.FULL);
             assertThatThrownBy(() -> s.store().contextWindow(30))
                     .isInstanceOf(MemoryException.class)
@@ -531,6 +611,81 @@ class RedisWindowCacheTest {
                 s.window(1 + random.nextInt(700), Read.ANY);
             }
             assertThat(s.cached.windowsSince()).isGreaterThan(10);
+        }
+    }
+
+    /**
+     * 250 random steps on a session under every kind of retention at once, each window checked against the full read
+     * and the shared rule: appends of this memory (plain, batches, backdated, pinned, tool calls and their results,
+     * pinned or not) that bring the held window up to date or cannot, appends of another memory, the clock moving
+     * past the max age, budgets small and large; with and without an eviction listener (which makes appends that
+     * remove messages plan, then commit under a lock).
+     */
+    @ParameterizedTest
+    @EnumSource(Deployment.class)
+    void randomAppendsOfThisMemoryAndAnotherKeepEveryWindowExact(Deployment deployment) throws Exception {
+        Retention retention = Retention.builder()
+                .maxMessages(15)
+                .maxTokens(260)
+                .maxAge(Duration.ofHours(1))
+                .build();
+        for (EvictionListener listener :
+                List.of(EvictionListener.NONE, (EvictionListener) (key, removed, cause) -> {})) {
+            try (Setup s = new Setup(deployment, retention, listener)) {
+                MemoryStore theirs = s.other();
+                java.util.Random random = new java.util.Random(11);
+                List<String> openCalls = new ArrayList<>();
+                int calls = 0;
+                for (int step = 0; step < 250; step++) {
+                    MemoryStore writer = random.nextInt(5) == 0 ? theirs : s.store();
+                    int r = random.nextInt(100);
+                    if (r < 30) {
+                        Message.Builder b = Message.builder(
+                                random.nextBoolean() ? Message.USER : Message.ASSISTANT, "step " + step);
+                        if (random.nextInt(10) == 0) {
+                            b.timestamp(s.clock.instant().minus(Duration.ofMinutes(30 + random.nextInt(60))));
+                        }
+                        writer.add(b.build());
+                    } else if (r < 40) {
+                        writer.addAll(users("batch " + step, 0, 1 + random.nextInt(3)));
+                    } else if (r < 44) {
+                        writer.add(Message.builder(Message.USER, "pinned " + step)
+                                .pinned()
+                                .build());
+                    } else if (r < 50) {
+                        String id = "call" + calls++;
+                        Message.Builder b = Message.builder(Message.ASSISTANT, "")
+                                .toolCalls(List.of(new ToolCall(id, "lookup", "{}")));
+                        if (random.nextInt(3) == 0) {
+                            b.pinned();
+                        }
+                        writer.add(b.build());
+                        openCalls.add(id);
+                    } else if (r < 56 && !openCalls.isEmpty()) {
+                        writer.add(Message.tool(openCalls.remove(random.nextInt(openCalls.size())), "result " + step));
+                    } else if (r < 60) {
+                        s.clock.set(s.clock.instant().plus(Duration.ofMinutes(random.nextInt(25))));
+                    } else {
+                        int budget = random.nextInt(4) == 0 ? ALL : 40 + random.nextInt(400);
+                        List<Message> expected;
+                        try {
+                            expected = s.full.session(s.key).contextWindow(budget);
+                        } catch (MemoryException e) {
+                            assertThat(e.code()).isEqualTo(ErrorCode.CONTEXT_BUDGET_EXCEEDED);
+                            assertThatThrownBy(() -> s.store().contextWindow(budget))
+                                    .isInstanceOf(MemoryException.class)
+                                    .extracting(x -> ((MemoryException) x).code())
+                                    .isEqualTo(ErrorCode.CONTEXT_BUDGET_EXCEEDED);
+                            continue;
+                        }
+                        assertThat(s.window(budget, Read.ANY))
+                                .as("step %d", step)
+                                .isEqualTo(expected);
+                    }
+                }
+                assertThat(s.cached.windowsChecked()).isGreaterThan(10);
+                assertThat(s.cached.windowsSince()).isGreaterThan(10);
+            }
         }
     }
 
@@ -604,6 +759,49 @@ class RedisWindowCacheTest {
             assertThat(instead.sequence()).isEqualTo(lost.sequence());
             List<Message> window = s.window(ALL, Read.FULL);
             assertThat(window).contains(instead).doesNotContain(lost);
+        }
+    }
+
+    /**
+     * A session restored from an older copy, then written by another memory, then by this one: the append must not
+     * take the session for the held one brought up to date. With versions counted up, the other memory's write would
+     * have given the session the very version the held window had (with another message under the same sequence
+     * number); a version is a random tag instead.
+     */
+    @ParameterizedTest
+    @EnumSource(Deployment.class)
+    void anAppendAfterARestoreAndAnotherWriteDoesNotBringTheHeldWindowUpToDate(Deployment deployment) throws Exception {
+        try (Setup s = new Setup(deployment, Retention.none())) {
+            UnifiedJedis raw = s.raw();
+            s.store().addAll(users("kept", 0, 10));
+            s.window(ALL, Read.FULL);
+            s.store().add(Message.user("seen"));
+            s.window(ALL, Read.SINCE);
+            List<byte[]> copies = new ArrayList<>();
+            for (byte[] k : s.keys) {
+                copies.add(raw.dump(k));
+            }
+            Message lost = s.store().add(Message.user("lost"));
+            s.window(ALL, Read.CHECKED);
+            for (int i = 0; i < s.keys.size(); i++) {
+                if (copies.get(i) == null) {
+                    raw.del(s.keys.get(i));
+                } else {
+                    raw.restore(
+                            s.keys.get(i),
+                            0,
+                            copies.get(i),
+                            RestoreParams.restoreParams().replace());
+                }
+            }
+            Message theirs = s.other().add(Message.user("theirs"));
+            assertThat(theirs.sequence()).isEqualTo(lost.sequence());
+            Message mine = s.store().add(Message.user("mine"));
+            assertThat(s.window(ALL, Read.FULL)).contains(theirs, mine).doesNotContain(lost);
+            s.store().add(Message.user("next"));
+            s.window(ALL, Read.SINCE);
+            s.store().add(Message.user("and next"));
+            s.window(ALL, Read.CHECKED);
         }
     }
 
