@@ -19,20 +19,22 @@ import java.util.UUID;
  * medians. It complements the JMH runs; it is not one of them (no forking, its own warm-up of as many pairs again).
  *
  * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar io.agentmemory.benchmarks.PairedJdbcTurns
- * postgresql|h2 N pairs}; the databases and settings are {@link JdbcBenchmarkDatabases}' with no other rows.
+ * postgresql|h2 N pairs [otherRows]}; the databases and settings are {@link JdbcBenchmarkDatabases}', with no other
+ * rows or {@code otherRows} (0 or 1000000, as the JMH parameter; loaded on first use).
  */
 public final class PairedJdbcTurns {
     private PairedJdbcTurns() {}
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 3) {
-            throw new IllegalArgumentException("usage: PairedJdbcTurns postgresql|h2 N pairs");
+        if (args.length != 3 && args.length != 4) {
+            throw new IllegalArgumentException("usage: PairedJdbcTurns postgresql|h2 N pairs [otherRows]");
         }
         String database = args[0];
         int n = Integer.parseInt(args[1]);
         int pairs = Integer.parseInt(args[2]);
-        String url = JdbcBenchmarkDatabases.url(database, 0);
-        JdbcBenchmarkDatabases.prepare(url, 0);
+        int otherRows = args.length == 4 ? Integer.parseInt(args[3]) : 0;
+        String url = JdbcBenchmarkDatabases.url(database, otherRows);
+        JdbcBenchmarkDatabases.prepare(url, otherRows);
         try (Memory memory = JdbcMemory.open(
                         JdbcBenchmarkDatabases.settings(url), JdbcBenchmarkDatabases.context(Retention.none()));
                 HikariDataSource pool = JdbcBenchmarkDatabases.pool(url)) {
@@ -75,7 +77,13 @@ public final class PairedJdbcTurns {
                 "ours: add", "ours: window", "ours: add", "ours: turn",
                 "floor: insert", "floor: select", "floor: insert", "floor: turn"
             };
-            System.out.printf(Locale.ROOT, "%s, N=%d, %d pairs (after as many to warm up)%n", database, n, pairs);
+            System.out.printf(
+                    Locale.ROOT,
+                    "%s, N=%d, %d other rows, %d pairs (after as many to warm up)%n",
+                    database,
+                    n,
+                    otherRows,
+                    pairs);
             for (int k = 0; k < names.length; k++) {
                 System.out.printf(
                         Locale.ROOT,

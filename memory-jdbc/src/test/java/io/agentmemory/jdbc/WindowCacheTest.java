@@ -177,6 +177,63 @@ class WindowCacheTest {
     }
 
     /**
+     * The session put back as it was before its last message (a failover that lost a committed transaction, a
+     * restored backup), then written by another process: the new message gets the lost one's number, and the epoch,
+     * the last number and the count are those the window saw with the lost message; the window must not show it.
+     */
+    @ParameterizedTest
+    @MethodSource("databases")
+    void aSessionPutBackFromAnOlderCopyAndWrittenAgainIsReadAnew(String database) throws Exception {
+        Db db = db(database);
+        try (Memory mine = db.open(10_000, Retention.none());
+                Memory theirs = db.open(10_000, Retention.none());
+                Memory plain = db.open(0, Retention.none())) {
+            fill(mine.session(KEY), "a", 10);
+            assertThat(mine.session(KEY).contextWindow(100_000)).hasSize(10);
+            Message lost = mine.session(KEY).add(Message.user("lost"));
+            assertThat(mine.session(KEY).contextWindow(100_000)).hasSize(11).endsWith(lost);
+            removeElsewhere(db, lost.sequence());
+            try (Connection c = DriverManager.getConnection(db.url());
+                    Statement st = c.createStatement()) {
+                st.executeUpdate("UPDATE \"" + db.prefix() + "sessions\" SET last_seq = last_seq - 1");
+            }
+            Message instead = theirs.session(KEY).add(Message.user("instead"));
+            assertThat(instead.sequence()).isEqualTo(lost.sequence());
+            List<Message> window = mine.session(KEY).contextWindow(100_000);
+            assertThat(window).endsWith(instead).doesNotContain(lost);
+            assertThat(window).isEqualTo(plain.session(KEY).contextWindow(100_000));
+        }
+    }
+
+    /**
+     * As above, with a window that held only the newest messages, followed by one with a larger budget: that one is a
+     * full read, which takes the text of the rows the entry holds from the entry, so it must check the entry too.
+     */
+    @ParameterizedTest
+    @MethodSource("databases")
+    void aFullReadAfterTheSessionWasPutBackFromAnOlderCopyDoesNotTrustTheEntry(String database) throws Exception {
+        Db db = db(database);
+        try (Memory mine = db.open(10_000, Retention.none());
+                Memory theirs = db.open(10_000, Retention.none());
+                Memory plain = db.open(0, Retention.none())) {
+            fill(mine.session(KEY), "a", 30);
+            Message lost = mine.session(KEY).add(Message.user("lost"));
+            List<Message> small = mine.session(KEY).contextWindow(10);
+            assertThat(small).endsWith(lost).hasSizeLessThan(10);
+            removeElsewhere(db, lost.sequence());
+            try (Connection c = DriverManager.getConnection(db.url());
+                    Statement st = c.createStatement()) {
+                st.executeUpdate("UPDATE \"" + db.prefix() + "sessions\" SET last_seq = last_seq - 1");
+            }
+            Message instead = theirs.session(KEY).add(Message.user("instead"));
+            assertThat(instead.sequence()).isEqualTo(lost.sequence());
+            List<Message> window = mine.session(KEY).contextWindow(100_000);
+            assertThat(window).hasSize(31).endsWith(instead).doesNotContain(lost);
+            assertThat(window).isEqualTo(plain.session(KEY).contextWindow(100_000));
+        }
+    }
+
+    /**
      * Another process removes a message from the middle of the session (its counters kept right) while retention
      * elsewhere removes the oldest ones: the count of what is left tells that more than the head went, and the removed
      * message leaves the window.

@@ -494,7 +494,8 @@ public final class Backend {
             try {
                 return contextWindow(c, key, maxTokens, cutoff, cached);
             } catch (StaleEntry e) {
-                // The session was deleted and created again since the entry was made: read it all.
+                // The session was deleted and created again, or put back from an older copy, since the entry was
+                // made: read it all.
                 windowCache.remove(key);
                 return contextWindow(c, key, maxTokens, cutoff, null);
             }
@@ -526,13 +527,19 @@ public final class Backend {
                                 .set("limit", firstPageLimit(cached, maxTokens))
                                 .set("budget", (long) maxTokens)
                                 .set("known_lo", cached == null ? 1L : cached.lo())
-                                .set("known_hi", cached == null ? 0L : cached.hi()))) {
+                                .set("known_hi", cached == null ? 0L : cached.hi())
+                                .set(
+                                        "anchor",
+                                        cached == null ? "" : cached.newest().id()))) {
             header = readWindow(ps, pinnedRows, page);
         }
         // Entries are only made with an epoch, never 0, so a session without one never matches.
         boolean bodiesOmitted = pinnedRows.stream().anyMatch(r -> r.body() == null)
                 || page.stream().anyMatch(r -> r.body() == null);
-        if (bodiesOmitted && (cached == null || header.epoch() != cached.epoch())) {
+        if (bodiesOmitted
+                && (cached == null
+                        || header.epoch() != cached.epoch()
+                        || header.anchor() != cached.newest().sequence())) {
             throw new StaleEntry();
         }
         // Without a session row there is no header, and no row either.
@@ -564,9 +571,21 @@ public final class Backend {
         List<Dialect.RawRow> pinnedRows = new ArrayList<>();
         List<Dialect.RawRow> rows = new ArrayList<>();
         Header header;
+        Message anchor = cached.newest();
         try (PreparedStatement ps = dialect.windowSince.prepare(
-                c, keyParams.copy().set("since", cached.lastSeq()).set("limit", limit))) {
+                c,
+                keyParams
+                        .copy()
+                        .set("since", cached.lastSeq())
+                        .set("limit", limit)
+                        .set("anchor", anchor.id()))) {
             header = readWindow(ps, pinnedRows, rows);
+        }
+        if (header.epoch() == cached.epoch() && header.anchor() != anchor.sequence()) {
+            // The newest held message is no longer stored under its number: the session was put back from an older
+            // copy (a failover that lost committed transactions, a restored backup), and written again it may reuse
+            // numbers with the same epoch and counts. No held message can be trusted.
+            throw new StaleEntry();
         }
         if (header.epoch() != cached.epoch() || header.above() > pinnedRows.size() + rows.size()) {
             return null;
@@ -667,9 +686,9 @@ public final class Backend {
      * A window's header row: the session's epoch (0 for none: no session row, or one from before migration 2), last
      * sequence number and message count, and how many rows come after the sequence number a read asked from.
      */
-    private record Header(int limit, long epoch, long lastSeq, long count, long above, long head) {
+    private record Header(int limit, long epoch, long lastSeq, long count, long above, long head, long anchor) {
         /** No header row: the session has no row. */
-        static final Header NONE = new Header(0, 0, 0, 0, 0, 0);
+        static final Header NONE = new Header(0, 0, 0, 0, 0, 0, -1);
 
         static Header of(int limit, String epoch, String counters) {
             String[] parts = counters.split(" ", -1);
@@ -679,7 +698,8 @@ public final class Backend {
                     Long.parseLong(parts[0]),
                     Long.parseLong(parts[1]),
                     Long.parseLong(parts[2]),
-                    Long.parseLong(parts[3]));
+                    Long.parseLong(parts[3]),
+                    Long.parseLong(parts[4]));
         }
     }
 
@@ -742,7 +762,10 @@ public final class Backend {
                 taken);
     }
 
-    /** A row sent without its text that the cache entry does not hold: the entry is stale. */
+    /**
+     * The cache entry is stale: a row sent without its text that it does not hold (the session was deleted and created
+     * again), or its newest message no longer stored under its number (the session was put back from an older copy).
+     */
     private static final class StaleEntry extends RuntimeException {
         private static final long serialVersionUID = 1L;
 

@@ -141,27 +141,39 @@ public abstract class Dialect {
                 + " THEN NULL ELSE token_counter END AS token_counter, CASE WHEN " + known
                 + " THEN NULL ELSE body END AS body FROM " + m + " WHERE " + KEY + " AND NOT pinned" + live
                 + " ORDER BY " + unpinnedOrder(" DESC") + " LIMIT " + limit + ") u";
-        return header("CAST(" + limit + " AS INTEGER)", "0") + " UNION ALL " + pinned + " UNION ALL " + unpinned;
+        return header("CAST(" + limit + " AS INTEGER)", "0", anchorSeq()) + " UNION ALL " + pinned + " UNION ALL "
+                + unpinned;
+    }
+
+    /** SQL for the sequence number of the message whose id is {@code {anchor}}, -1 for none. */
+    private String anchorSeq() {
+        return "COALESCE((SELECT seq FROM " + m + " WHERE " + BY_ID.replace("{ids}", "{anchor}") + "), -1)";
     }
 
     /**
      * A window's header row: sequence number 0, {@code tokens} (SQL, an integer), the epoch as text, and as text
-     * {@code "<last sequence number> <message count> <above>"} with {@code above} (SQL, a number).
+     * {@code "<last sequence number> <message count> <above> <head> <anchor>"} with {@code above} and {@code anchor}
+     * (SQL, numbers).
      */
-    private String header(String tokens, String above) {
+    private String header(String tokens, String above, String anchor) {
         return "SELECT CAST(0 AS BIGINT), " + tokens + ", CAST(epoch AS VARCHAR(20)), CAST(last_seq AS VARCHAR(20))"
                 + " || ' ' || CAST(pinned_count + unpinned_count AS VARCHAR(20)) || ' ' || CAST(" + above
-                + " AS VARCHAR(20)) || ' ' || CAST(COALESCE(head_seq, 0) AS VARCHAR(20)) FROM " + s + " WHERE " + KEY;
+                + " AS VARCHAR(20)) || ' ' || CAST(COALESCE(head_seq, 0) AS VARCHAR(20)) || ' ' || CAST(" + anchor
+                + " AS VARCHAR(20)) FROM " + s + " WHERE " + KEY;
     }
 
     /**
      * A window read on a valid cache entry (see {@link WindowCache}), in one statement of the same four columns: the
-     * header row ({@link #header}, with the count of rows after {@code {since}} as {@code above}), then the rows with
+     * header row ({@link #header}, with the count of rows after {@code {since}} as {@code above}, and the sequence
+     * number of the message whose id is {@code {anchor}} as {@code anchor}, -1 for none), then the rows with
      * a sequence number after {@code {since}}, newest first, pinned ones negated, at most {@code {limit}}, with their
      * text. Its cost grows with the messages added since the entry was made, not with the window.
      */
     private String windowSince() {
-        return header("CAST(0 AS INTEGER)", "(SELECT COUNT(*) FROM " + m + " WHERE " + KEY + " AND seq > {since})")
+        return header(
+                        "CAST(0 AS INTEGER)",
+                        "(SELECT COUNT(*) FROM " + m + " WHERE " + KEY + " AND seq > {since})",
+                        anchorSeq())
                 + " UNION ALL SELECT * FROM (SELECT CASE WHEN pinned THEN -seq ELSE seq END AS signed_seq, tokens,"
                 + " token_counter, body FROM " + m + " WHERE " + KEY + " AND seq > {since} ORDER BY "
                 + sessionOrder(" DESC") + " LIMIT {limit}) n";

@@ -20,6 +20,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * apart. An entry therefore holds every row of its session's epoch with a sequence number in {@code [lo, hi]}, as it
  * was when the entry was made, minus what has been deleted since. A full window read asks for the text of every other
  * row, and checks the epoch the database reports in the same statement; a mismatch drops the entry and reads again.
+ * A session put back from an older copy (a failover that lost committed transactions, a restored backup) keeps its
+ * epoch and may hand out a lost message's number again; such a copy lacks the newest messages, so every statement that
+ * relies on an entry also reports the number now stored under the id of the entry's newest message, and any other
+ * number drops the entry.
  *
  * <p>An entry also records the session's last sequence number and message count as of its read. The next window asks
  * only for the rows after that number, with the session's count now: the count minus those rows is the entry's count
@@ -101,6 +105,13 @@ final class WindowCache {
                 }
             }
             return null;
+        }
+
+        /** The held message with the highest sequence number (an entry holds at least one unpinned message). */
+        Message newest() {
+            Message unpinned = taken.get(0);
+            Message lastPinned = pinned.isEmpty() ? null : pinned.get(pinned.size() - 1);
+            return lastPinned != null && lastPinned.sequence() > unpinned.sequence() ? lastPinned : unpinned;
         }
 
         /** Whether the held messages need more than {@code maxTokens}, as the window rule counts them. */

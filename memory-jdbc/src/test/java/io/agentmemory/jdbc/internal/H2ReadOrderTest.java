@@ -98,7 +98,8 @@ class H2ReadOrderTest {
                                 .set("limit", limit)
                                 .set("budget", 1_000_000L)
                                 .set("known_lo", 1L)
-                                .set("known_hi", 0L));
+                                .set("known_hi", 0L)
+                                .set("anchor", ""));
                 int unpinned = 0;
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
