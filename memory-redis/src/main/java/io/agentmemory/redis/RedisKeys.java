@@ -33,6 +33,12 @@ final class RedisKeys {
     /** The index of {@link #session}'s hash that holds the session's counters, epoch and id index. */
     static final int DATA = 0;
 
+    /** The index of {@link #session}'s sorted set of unpinned messages by sequence. */
+    static final int UNPINNED = 1;
+
+    /** The index of {@link #session}'s sorted set of pinned messages by sequence. */
+    static final int PINNED = 2;
+
     /** The index of {@link #session}'s sorted set that holds every message's JSON by sequence. */
     static final int MESSAGES = 4;
 

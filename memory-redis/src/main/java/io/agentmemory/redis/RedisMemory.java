@@ -61,7 +61,9 @@ import redis.clients.jedis.params.ZRangeParams;
  * by rank, O(log n + offset + limit); with filters or a max age one script call that selects the messages by their
  * headers (plus one pipelined native read when more than a few dozen match: JSON is costly to pass through Lua).
  * {@code contextWindow} after a window of the same session that this memory still holds is one script call that
- * returns only the messages added since; otherwise it is one script call for small windows, and larger ones get their
+ * returns only the messages added since, and after an append of this memory to such a session one native check that
+ * nothing else was written (the append's reply tells the memory what it changed); otherwise it is one script call
+ * for small windows, and larger ones get their
  * range from the script and read it natively, usually in one page, decoding only messages whose bytes differ from
  * those held (see the module's README). {@code count} is one native {@code ZCARD} (a script call with a max age).
  *
@@ -174,6 +176,19 @@ public final class RedisMemory implements Memory {
      * {@link #open(RedisSettings, MemoryContext)}, with the append script's short path for plain messages turned off
      * when {@code shortPath} is false: every append then takes the general path, which the tests compare it with.
      */
+    /**
+     * A memory on a client the caller made (settings give the key prefix, the TTL and the caches; their connection
+     * settings are not used); for tests that stand a client in for the network, such as one that runs a command twice
+     * as a client's retry after a lost reply does. The memory closes the client.
+     */
+    static RedisMemory open(UnifiedJedis client, RedisSettings settings, MemoryContext context) {
+        return new RedisMemory(
+                Objects.requireNonNull(client, "client"),
+                Objects.requireNonNull(settings, "settings"),
+                Objects.requireNonNull(context, "context"),
+                true);
+    }
+
     static RedisMemory open(RedisSettings settings, MemoryContext context, boolean shortPath) {
         Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(context, "context");
@@ -676,7 +691,7 @@ public final class RedisMemory implements Memory {
         private List<Message> append(List<Message> batch) {
             List<TokenCount> counts = BackendSupport.countTokens(context.tokenCounter(), batch);
             Instant cutoff = cutoff();
-            List<byte[]> args = new ArrayList<>(13 + 7 * batch.size());
+            List<byte[]> args = new ArrayList<>(FIRST_MESSAGE_ARG + MESSAGE_ARGS * batch.size());
             args.add(reportRemovals ? PLAN : COMMIT);
             String token = reportRemovals ? UUID.randomUUID().toString() : "";
             args.add(reportRemovals ? bytes(token) : EMPTY);
@@ -832,6 +847,9 @@ public final class RedisMemory implements Memory {
                     held.appended(string(r.get(3 + n)), string(r.get(4 + n)), string(r.get(5 + n)), added, removed);
             if (next != null) {
                 windows.put(key, next);
+            } else if (held.appended() > 0) {
+                // The session moved on without the entry: the next window reads what changed, with no check first.
+                windows.put(key, held.read());
             }
         }
 
@@ -924,7 +942,7 @@ public final class RedisMemory implements Memory {
             WindowCache.Entry held = windows.enabled() ? windows.get(key) : null;
             if (held != null && held.serves(cutoff)) {
                 try {
-                    List<Message> window = held.appended() ? windowChecked(maxTokens, cutoff, held) : null;
+                    List<Message> window = held.appended() > 0 ? windowChecked(maxTokens, cutoff, held) : null;
                     if (window != null) {
                         checkedWindows.increment();
                         return window;
@@ -962,23 +980,37 @@ public final class RedisMemory implements Memory {
         }
 
         /**
-         * The window from an entry that an append of this memory brought up to date, after one native command checks
-         * that the session is still as the append left it (its epoch, its version, the newest held message in
-         * place); null when it is not.
+         * The window from an entry that an append of this memory brought up to date, after one pipelined round trip
+         * of native commands checks that the session is still as the append left it (its epoch, its version, the
+         * newest held message in place, as many pinned messages and unpinned ones from the entry's {@code lo} on as
+         * it holds); null when it is not.
          */
         private List<Message> windowChecked(int maxTokens, Instant cutoff, WindowCache.Entry held) {
             Decoded anchor = held.anchor();
-            List<byte[]> now = call(
-                    "read the context window of",
-                    key,
-                    () -> jedis.hmget(sessionKeys.get(RedisKeys.DATA), EPOCH_FIELD, VERSION_FIELD, idField(anchor)));
-            if (now.size() != 3
-                    || now.get(0) == null
-                    || now.get(1) == null
-                    || now.get(2) == null
-                    || !string(now.get(0)).equals(held.epoch())
-                    || !string(now.get(1)).equals(held.version())
-                    || Long.parseLong(string(now.get(2))) != anchor.sequence()) {
+            Object[] now = call("read the context window of", key, () -> {
+                try (AbstractPipeline pipeline = jedis.pipelined()) {
+                    Response<List<byte[]>> fields = pipeline.hmget(
+                            sessionKeys.get(RedisKeys.DATA), EPOCH_FIELD, VERSION_FIELD, idField(anchor));
+                    // The counts catch what no version tells: messages removed from the keys by another client, or
+                    // keys evicted by the server's maxmemory policy.
+                    Response<Long> pinned = pipeline.zcard(sessionKeys.get(RedisKeys.PINNED));
+                    Response<Long> unpinned =
+                            pipeline.zcount(sessionKeys.get(RedisKeys.UNPINNED), held.lo(), held.last());
+                    pipeline.sync();
+                    return new Object[] {fields.get(), pinned.get(), unpinned.get()};
+                }
+            });
+            @SuppressWarnings("unchecked")
+            List<byte[]> fields = (List<byte[]>) now[0];
+            if (fields.size() != 3
+                    || fields.get(0) == null
+                    || fields.get(1) == null
+                    || fields.get(2) == null
+                    || !string(fields.get(0)).equals(held.epoch())
+                    || !string(fields.get(1)).equals(held.version())
+                    || Long.parseLong(string(fields.get(2))) != anchor.sequence()
+                    || (Long) now[1] != held.pinned().length
+                    || (Long) now[2] != held.unpinned().length) {
                 return null;
             }
             return window(maxTokens, cutoff, held, held.unchanged());

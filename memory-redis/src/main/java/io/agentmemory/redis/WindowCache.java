@@ -25,8 +25,17 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@code [lo, last]} and the oldest of them, {@code f}: since none can have been added there, they are the entry's
  * from {@code f} on exactly when their numbers agree, so removals at the old end (retention) keep the entry usable,
  * and any other removal sends the window to the full read.
+ *
+ * <p>An append of the memory itself brings its entry up to date ({@link Entry#appended}): the script's reply names
+ * the version it found and the version it left, and every message its retention removed, so when the version found
+ * is the entry's, the session after the append is the entry plus what was appended minus what was removed, from
+ * anywhere in the session. The next window then only checks natively that the session is still at that version, with
+ * the counts of its pinned and held unpinned messages.
  */
 final class WindowCache {
+    /** The most messages appends may add to an entry between two windows (as the {@code since} read takes). */
+    static final int MAX_APPENDED = 64;
+
     /** A message and the stored bytes it was decoded from: the same bytes always decode to an equal message. */
     record Decoded(byte[] json, Message message) {
         long sequence() {
@@ -73,8 +82,9 @@ final class WindowCache {
      * @param cutoff messages older than this had expired when the entry was made; null without a max age
      * @param exhausted whether no unpinned message older than {@code lo} had not expired at {@code cutoff}
      * @param version the session's version as of the read, "" when unknown
-     * @param appended whether the entry was brought up to date by an append of this memory ({@link #appended}) and
-     *     not read since: the next window first checks that the session is still at {@code version}
+     * @param appended how many messages appends of this memory added to the entry since a window read it
+     *     ({@link #appended}); when positive, the next window first checks that the session is still at {@code
+     *     version}
      */
     record Entry(
             String epoch,
@@ -86,7 +96,7 @@ final class WindowCache {
             Instant cutoff,
             boolean exhausted,
             String version,
-            boolean appended) {
+            int appended) {
         /** The newest message held: the script checks that its id still has its sequence number. */
         Decoded anchor() {
             Decoded newestRun = run.length == 0 ? null : run[0];
@@ -177,12 +187,13 @@ final class WindowCache {
 
         /**
          * This entry after an append of this memory, or null when the append's reply does not tell the session's
-         * new state exactly. The append script commits atomically and bumps the session's version by one, so when
-         * its reply names this entry's epoch and version as the session's before the call, no other write came
-         * between (a version is a random tag that every committing call replaces): the session is this entry's plus
-         * the messages the append stored, minus those retention removed. Only unpinned
-         * messages without tool fields are taken (the script may pin a tool result whose call is pinned), and no
-         * pinned message may have been removed.
+         * new state exactly. The append script commits atomically and replaces the session's version with one drawn
+         * from the version it found and a tag new for the append (see {@code append.lua}), so when its reply names
+         * this entry's epoch and version as the session's before the call, no other write came between: the session
+         * is this entry's plus the messages the append stored, minus those retention removed. Only unpinned messages
+         * without tool fields are taken (the script may pin a tool result whose call is pinned), no pinned message
+         * may have been removed, and an entry grows by at most {@value #MAX_APPENDED} messages between two windows
+         * (a session that is only written does not copy an ever larger entry on every append).
          *
          * @param epoch the epoch of the reply
          * @param before the version the reply names as the session's before the call
@@ -191,7 +202,11 @@ final class WindowCache {
          * @param removed the sequence numbers the append's retention removed (some may be of {@code added})
          */
         Entry appended(String epoch, String before, String after, Decoded[] added, long[] removed) {
-            if (version.isEmpty() || !before.equals(version) || !epoch.equals(this.epoch) || added.length == 0) {
+            if (version.isEmpty()
+                    || !before.equals(version)
+                    || !epoch.equals(this.epoch)
+                    || added.length == 0
+                    || appended + added.length > MAX_APPENDED) {
                 return null;
             }
             long[] gone = removed.clone();
@@ -241,7 +256,14 @@ final class WindowCache {
                     cutoff,
                     exhausted,
                     after,
-                    true);
+                    appended + added.length);
+        }
+
+        /** This entry, no longer taken as up to date: the next window reads what changed. */
+        Entry read() {
+            return appended == 0
+                    ? this
+                    : new Entry(epoch, last, lo, unpinned, run, pinned, cutoff, exhausted, version, 0);
         }
     }
 
@@ -386,7 +408,7 @@ final class WindowCache {
         }
         long lo = walk.length == 0 ? last + 1 : walk[walk.length - 1].sequence();
         long[] range = Arrays.copyOfRange(unpinned, firstAtLeast(unpinned, lo), unpinned.length);
-        Entry entry = new Entry(epoch, last, lo, range, walk, pinned, cutoff, exhausted, version, false);
+        Entry entry = new Entry(epoch, last, lo, range, walk, pinned, cutoff, exhausted, version, 0);
         entries.put(key, entry, entry.weight());
     }
 

@@ -15,10 +15,9 @@
 --       8 overflow max size (0 for none), 9 overflow keep, 10 max messages (0 for none), 11 max tokens (0 for none),
 --       12 a new epoch: stored as the session's "ep" by a write that finds none (one that creates the session, or
 --       the first write to a session stored before epochs), so that a session deleted and written again is told
---       apart from its former self by readers that hold its messages, 13 a new version: a random tag, fresh for
---       every call, stored as the session's "ver" by a call that commits (a random tag, not a counter, so that a
---       session that lost writes, restored from an older copy, cannot come back to a version it had with other
---       messages), 14 number of messages, then 7 per message:
+--       apart from its former self by readers that hold its messages, 13 a random tag, new for each append: a call
+--       that commits stores as the session's "ver" a number drawn from the SHA-1 of the version it found and this
+--       tag (see newVer below), 14 number of messages, then 7 per message:
 --       id, JSON before the sequence, JSON after it, header (msgpack:
 --       {tokens, epoch second, nanos, pinned, toolCallId or false, {call ids}, id, role, {metadata canon}}), '1' if
 --       the message is plain (not pinned, no tool calls, no toolCallId) else '0', its tokens and its epoch second
@@ -35,7 +34,7 @@ local ttl = tonumber(ARGV[5])
 local cutSec, cutNanos = ARGV[6], tonumber(ARGV[7])
 local ovMax, ovKeep = tonumber(ARGV[8]), tonumber(ARGV[9])
 local maxMsgs, maxTok = tonumber(ARGV[10]), tonumber(ARGV[11])
-local epoch, newVer = ARGV[12], ARGV[13]
+local epoch = ARGV[12]
 local n = tonumber(ARGV[14])
 local FIRST, STRIDE = 14, 7
 
@@ -71,6 +70,12 @@ else
   end
 end
 local ver, ix, ex, lk = meta[4] or '0', meta[5], meta[6], meta[7]
+-- The version a commit leaves: 52 bits of SHA-1(version found, ':', tag), as a decimal number (so that a writer of
+-- the previous release, which counts versions up, still reads it). Not a counter, so that a session put back from an
+-- older copy and written again cannot come back to a version it had with other messages; derived from the version
+-- found, so that a call run twice with the same arguments (a client's retry after a lost reply) leaves the same
+-- version only when it found the same state.
+local newVer = string.format('%.0f', tonumber(string.sub(redis.sha1hex(ver .. ':' .. ARGV[13]), 1, 13), 16))
 
 local nowMs
 local function now()
@@ -279,7 +284,7 @@ for i = 1, n do
   local pos = FIRST + STRIDE * i - STRIDE
   local have = meta[8 + i]
   if have then
-    out[i] = redis.call('ZRANGEBYSCORE', m, have, have)[1]
+    out[i] = redis.call('ZRANGEBYSCORE', m, have, have)[1] or false
   else
     seq = seq + 1
     local id, hdr = ARGV[pos + 1], ARGV[pos + 4]

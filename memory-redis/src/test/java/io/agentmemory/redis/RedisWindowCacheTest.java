@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -42,9 +43,11 @@ import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.params.RestoreParams;
 import redis.clients.jedis.params.ZRangeParams;
+import redis.clients.jedis.providers.PooledConnectionProvider;
 
 /**
  * The window cache: a context window that follows a window of the same session held by the same memory reads only
@@ -805,6 +808,110 @@ class RedisWindowCacheTest {
         }
     }
 
+    /**
+     * A client that runs the next committing call of the append script a second time with the same arguments, as a
+     * client's retry after a lost reply does (Jedis on a cluster retries a command after a connection error), and
+     * runs {@link #between} before the second run.
+     */
+    private static final class RetryingClient extends UnifiedJedis {
+        Runnable between;
+
+        RetryingClient(HostAndPort node) {
+            super(new PooledConnectionProvider(node), (RedisProtocol) null);
+        }
+
+        @Override
+        public Object evalsha(byte[] sha, List<byte[]> keys, List<byte[]> args) {
+            Object reply = super.evalsha(sha, keys, args);
+            Runnable hook = between;
+            if (hook != null && Arrays.equals(args.get(0), bytes("c"))) {
+                between = null;
+                hook.run();
+                return super.evalsha(sha, keys, args);
+            }
+            return reply;
+        }
+    }
+
+    /**
+     * An append run twice with the same arguments: the first run's retention removed two of its own messages, so the
+     * second run, whose ids are new again, commits another state. The version it leaves must differ from the first
+     * run's, which a window read between the runs holds: else the next append of this memory would take that window
+     * for the session before it.
+     */
+    @Test
+    void anAppendRunTwiceByARetryLeavesAnotherVersion() {
+        URI url = URI.create(TestRedis.url());
+        MutableClock clock = new MutableClock(START);
+        MemoryContext context =
+                new MemoryContext(clock, new TckTokenCounter(), Retention.maxMessages(2), EvictionListener.NONE);
+        RedisSettings settings = RedisSettings.builder()
+                .node(url.getHost(), url.getPort())
+                .keyPrefix(PREFIX)
+                .build();
+        RetryingClient client = new RetryingClient(new HostAndPort(url.getHost(), url.getPort()));
+        SessionKey key = SessionKey.of("acme", "retry-" + UUID.randomUUID());
+        try (RedisMemory memory = RedisMemory.open(client, settings, context);
+                RedisMemory full = RedisMemory.open(
+                        RedisSettings.builder()
+                                .node(url.getHost(), url.getPort())
+                                .keyPrefix(PREFIX)
+                                .windowCache(0)
+                                .build(),
+                        context)) {
+            MemoryStore store = memory.session(key);
+            store.addAll(users("first", 0, 2));
+            store.contextWindow(ALL);
+            byte[] d = new RedisKeys(PREFIX).session(key).get(0);
+            List<List<Message>> between = new ArrayList<>();
+            List<String> versions = new ArrayList<>();
+            client.between = () -> {
+                between.add(store.contextWindow(ALL));
+                between.add(store.contextWindow(ALL));
+                versions.add(client.hget(new String(d, StandardCharsets.UTF_8), "ver"));
+            };
+            store.addAll(users("batch", 0, 4));
+            assertThat(between.get(1)).extracting(Message::content).containsExactly("batch 002", "batch 003");
+            assertThat(client.hget(new String(d, StandardCharsets.UTF_8), "ver"))
+                    .as("the version after the second run")
+                    .isNotNull()
+                    .isNotEqualTo(versions.get(0));
+            assertThat(full.session(key).contextWindow(ALL))
+                    .extracting(Message::content)
+                    .containsExactly("batch 000", "batch 001");
+            store.add(Message.user("next"));
+            assertThat(store.contextWindow(ALL)).extracting(Message::content).containsExactly("batch 001", "next");
+            assertThat(store.contextWindow(ALL)).isEqualTo(full.session(key).contextWindow(ALL));
+            full.delete(key);
+        }
+    }
+
+    /**
+     * A writer of the previous release counts the session's version up ({@code tonumber(ver) + 1} in its script): the
+     * versions this one writes must stay numbers it can count up, and its writes are seen as another writer's.
+     */
+    @ParameterizedTest
+    @EnumSource(Deployment.class)
+    void versionsStayNumbersThatAWriterOfThePreviousReleaseCountsUp(Deployment deployment) throws Exception {
+        try (Setup s = new Setup(deployment, Retention.none())) {
+            UnifiedJedis raw = s.raw();
+            s.store().addAll(users("m", 0, 5));
+            s.window(ALL, Read.FULL);
+            s.store().add(Message.user("next"));
+            s.window(ALL, Read.SINCE);
+            s.store().add(Message.user("again"));
+            Object counted = raw.eval(
+                    "local v = tonumber(redis.call('HGET', KEYS[1], 'ver')) + 1 redis.call('HSET', KEYS[1], 'ver', v)"
+                            + " return tostring(v)",
+                    List.of(new String(s.keys.get(0), StandardCharsets.UTF_8)),
+                    List.of());
+            assertThat(counted).isNotNull();
+            s.window(ALL, Read.SINCE);
+            s.store().add(Message.user("and again"));
+            s.window(ALL, Read.CHECKED);
+        }
+    }
+
     /** Messages another client removes from the keys directly, a pinned one and one in the middle, are seen. */
     @ParameterizedTest
     @EnumSource(Deployment.class)
@@ -827,6 +934,24 @@ class RedisWindowCacheTest {
                     -middle.tokenCount().orElseThrow().tokens());
             assertThat(s.window(ALL, Read.FULL)).doesNotContain(middle).hasSize(19);
             s.window(ALL, Read.SINCE);
+            // After an append of this memory, which brought the held window up to date: the check's counts see it.
+            s.store().add(Message.user("after"));
+            Message another = stored.get(5);
+            removeDirectly(raw, s.keys, another, s.keys.get(1));
+            raw.zrem(s.keys.get(3), bytes(another.sequence()));
+            raw.hincrBy(s.keys.get(0), bytes("n"), -1);
+            raw.hincrBy(
+                    s.keys.get(0),
+                    bytes("tok"),
+                    -another.tokenCount().orElseThrow().tokens());
+            assertThat(s.window(ALL, Read.FULL)).doesNotContain(another).hasSize(19);
+            s.store().add(Message.user("after again"));
+            Message pinned = s.store()
+                    .add(Message.builder(Message.USER, "pinned").pinned().build());
+            s.window(ALL, Read.SINCE);
+            s.store().add(Message.user("and again"));
+            removeDirectly(raw, s.keys, pinned, s.keys.get(2));
+            assertThat(s.window(ALL, Read.FULL)).doesNotContain(pinned);
         }
     }
 
