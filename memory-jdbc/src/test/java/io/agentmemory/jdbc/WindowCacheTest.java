@@ -177,6 +177,21 @@ class WindowCacheTest {
     }
 
     /**
+     * Puts the session back as it was before {@code lost}, its newest message (its row and counts gone, its last
+     * sequence number one less), then appends through {@code theirs}, which gets the lost message's number.
+     */
+    private static Message putBackAndWriteElsewhere(Db db, Message lost, Memory theirs) throws Exception {
+        removeElsewhere(db, lost.sequence());
+        try (Connection c = DriverManager.getConnection(db.url());
+                Statement st = c.createStatement()) {
+            st.executeUpdate("UPDATE \"" + db.prefix() + "sessions\" SET last_seq = last_seq - 1");
+        }
+        Message instead = theirs.session(KEY).add(Message.user("instead"));
+        assertThat(instead.sequence()).isEqualTo(lost.sequence());
+        return instead;
+    }
+
+    /**
      * The session put back as it was before its last message (a failover that lost a committed transaction, a
      * restored backup), then written by another process: the new message gets the lost one's number, and the epoch,
      * the last number and the count are those the window saw with the lost message; the window must not show it.
@@ -192,13 +207,7 @@ class WindowCacheTest {
             assertThat(mine.session(KEY).contextWindow(100_000)).hasSize(10);
             Message lost = mine.session(KEY).add(Message.user("lost"));
             assertThat(mine.session(KEY).contextWindow(100_000)).hasSize(11).endsWith(lost);
-            removeElsewhere(db, lost.sequence());
-            try (Connection c = DriverManager.getConnection(db.url());
-                    Statement st = c.createStatement()) {
-                st.executeUpdate("UPDATE \"" + db.prefix() + "sessions\" SET last_seq = last_seq - 1");
-            }
-            Message instead = theirs.session(KEY).add(Message.user("instead"));
-            assertThat(instead.sequence()).isEqualTo(lost.sequence());
+            Message instead = putBackAndWriteElsewhere(db, lost, theirs);
             List<Message> window = mine.session(KEY).contextWindow(100_000);
             assertThat(window).endsWith(instead).doesNotContain(lost);
             assertThat(window).isEqualTo(plain.session(KEY).contextWindow(100_000));
@@ -220,13 +229,7 @@ class WindowCacheTest {
             Message lost = mine.session(KEY).add(Message.user("lost"));
             List<Message> small = mine.session(KEY).contextWindow(10);
             assertThat(small).endsWith(lost).hasSizeLessThan(10);
-            removeElsewhere(db, lost.sequence());
-            try (Connection c = DriverManager.getConnection(db.url());
-                    Statement st = c.createStatement()) {
-                st.executeUpdate("UPDATE \"" + db.prefix() + "sessions\" SET last_seq = last_seq - 1");
-            }
-            Message instead = theirs.session(KEY).add(Message.user("instead"));
-            assertThat(instead.sequence()).isEqualTo(lost.sequence());
+            Message instead = putBackAndWriteElsewhere(db, lost, theirs);
             List<Message> window = mine.session(KEY).contextWindow(100_000);
             assertThat(window).hasSize(31).endsWith(instead).doesNotContain(lost);
             assertThat(window).isEqualTo(plain.session(KEY).contextWindow(100_000));

@@ -731,6 +731,30 @@ class RedisWindowCacheTest {
         }
     }
 
+    /** A copy of the session's keys ({@code DUMP}; null for a key that does not exist). */
+    private static List<byte[]> copy(UnifiedJedis raw, List<byte[]> keys) {
+        List<byte[]> copies = new ArrayList<>();
+        for (byte[] k : keys) {
+            copies.add(raw.dump(k));
+        }
+        return copies;
+    }
+
+    /** Puts the session's keys back as {@link #copy} found them, as a server that lost its last writes would. */
+    private static void putBack(UnifiedJedis raw, List<byte[]> keys, List<byte[]> copies) {
+        for (int i = 0; i < keys.size(); i++) {
+            if (copies.get(i) == null) {
+                raw.del(keys.get(i));
+            } else {
+                raw.restore(
+                        keys.get(i),
+                        0,
+                        copies.get(i),
+                        RestoreParams.restoreParams().replace());
+            }
+        }
+    }
+
     /**
      * The session's keys put back as they were before the last append (a server that lost its last write), then
      * another message appended under the lost one's sequence number: the held window is not used.
@@ -741,23 +765,10 @@ class RedisWindowCacheTest {
         try (Setup s = new Setup(deployment, Retention.none())) {
             UnifiedJedis raw = s.raw();
             s.store().addAll(users("kept", 0, 10));
-            List<byte[]> copies = new ArrayList<>();
-            for (byte[] k : s.keys) {
-                copies.add(raw.dump(k));
-            }
+            List<byte[]> copies = copy(raw, s.keys);
             Message lost = s.store().add(Message.user("lost"));
             s.window(ALL, Read.FULL);
-            for (int i = 0; i < s.keys.size(); i++) {
-                if (copies.get(i) == null) {
-                    raw.del(s.keys.get(i));
-                } else {
-                    raw.restore(
-                            s.keys.get(i),
-                            0,
-                            copies.get(i),
-                            RestoreParams.restoreParams().replace());
-                }
-            }
+            putBack(raw, s.keys, copies);
             Message instead = s.store().add(Message.user("instead"));
             assertThat(instead.sequence()).isEqualTo(lost.sequence());
             List<Message> window = s.window(ALL, Read.FULL);
@@ -769,7 +780,7 @@ class RedisWindowCacheTest {
      * A session restored from an older copy, then written by another memory, then by this one: the append must not
      * take the session for the held one brought up to date. With versions counted up, the other memory's write would
      * have given the session the very version the held window had (with another message under the same sequence
-     * number); a version is a random tag instead.
+     * number); a version is drawn from a random tag instead.
      */
     @ParameterizedTest
     @EnumSource(Deployment.class)
@@ -780,23 +791,10 @@ class RedisWindowCacheTest {
             s.window(ALL, Read.FULL);
             s.store().add(Message.user("seen"));
             s.window(ALL, Read.SINCE);
-            List<byte[]> copies = new ArrayList<>();
-            for (byte[] k : s.keys) {
-                copies.add(raw.dump(k));
-            }
+            List<byte[]> copies = copy(raw, s.keys);
             Message lost = s.store().add(Message.user("lost"));
             s.window(ALL, Read.CHECKED);
-            for (int i = 0; i < s.keys.size(); i++) {
-                if (copies.get(i) == null) {
-                    raw.del(s.keys.get(i));
-                } else {
-                    raw.restore(
-                            s.keys.get(i),
-                            0,
-                            copies.get(i),
-                            RestoreParams.restoreParams().replace());
-                }
-            }
+            putBack(raw, s.keys, copies);
             Message theirs = s.other().add(Message.user("theirs"));
             assertThat(theirs.sequence()).isEqualTo(lost.sequence());
             Message mine = s.store().add(Message.user("mine"));
