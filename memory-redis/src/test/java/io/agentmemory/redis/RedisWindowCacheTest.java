@@ -377,6 +377,20 @@ class RedisWindowCacheTest {
     }
 
     /**
+     * Fills a session held at 8 messages by max-messages: a tool call, three messages, its result, four more; the
+     * window held is read in full, then from the held one.
+     */
+    private static void fillWithAGroupWhoseResultIsInTheMiddle(Setup s) {
+        s.store().add(Message.assistant("calling", List.of(new ToolCall("c1", "lookup", "{}"))));
+        s.store().addAll(users("between", 0, 3));
+        s.store().add(Message.tool("c1", "the result"));
+        s.store().addAll(users("after", 0, 2));
+        s.window(ALL, Read.FULL);
+        s.store().add(Message.user("fills the session"));
+        s.window(ALL, Read.SINCE);
+    }
+
+    /**
      * A tool-call group is removed whole: when retention takes the assistant message, its result goes too, from the
      * middle of the held messages; the window is then read in full.
      */
@@ -384,13 +398,7 @@ class RedisWindowCacheTest {
     @EnumSource(Deployment.class)
     void aGroupRemovedByRetentionTakesItsResultFromTheMiddle(Deployment deployment) throws Exception {
         try (Setup s = new Setup(deployment, Retention.maxMessages(8))) {
-            s.store().add(Message.assistant("calling", List.of(new ToolCall("c1", "lookup", "{}"))));
-            s.store().addAll(users("between", 0, 3));
-            s.store().add(Message.tool("c1", "the result"));
-            s.store().addAll(users("after", 0, 2));
-            s.window(ALL, Read.FULL);
-            s.store().add(Message.user("fills the session"));
-            s.window(ALL, Read.SINCE);
+            fillWithAGroupWhoseResultIsInTheMiddle(s);
             s.other().add(Message.user("overflows it"));
             assertThat(s.store().history()).noneMatch(m -> m.content().equals("the result"));
             s.window(ALL, Read.FULL);
@@ -406,13 +414,7 @@ class RedisWindowCacheTest {
     @EnumSource(Deployment.class)
     void anAppendOfThisMemoryThatRemovesAGroupFromTheMiddleKeepsTheWindowHeld(Deployment deployment) throws Exception {
         try (Setup s = new Setup(deployment, Retention.maxMessages(8))) {
-            s.store().add(Message.assistant("calling", List.of(new ToolCall("c1", "lookup", "{}"))));
-            s.store().addAll(users("between", 0, 3));
-            s.store().add(Message.tool("c1", "the result"));
-            s.store().addAll(users("after", 0, 2));
-            s.window(ALL, Read.FULL);
-            s.store().add(Message.user("fills the session"));
-            s.window(ALL, Read.SINCE);
+            fillWithAGroupWhoseResultIsInTheMiddle(s);
             s.store().add(Message.user("overflows it"));
             assertThat(s.store().history()).noneMatch(m -> m.content().equals("the result"));
             s.window(ALL, Read.CHECKED);
