@@ -377,8 +377,8 @@ class RedisWindowCacheTest {
     }
 
     /**
-     * Fills a session held at 8 messages by max-messages: a tool call, three messages, its result, four more; the
-     * window held is read in full, then from the held one.
+     * Fills a session held at 8 messages by max-messages: a tool call, three messages, its result and two more (the
+     * window read in full), then one more (the window read from the held one).
      */
     private static void fillWithAGroupWhoseResultIsInTheMiddle(Setup s) {
         s.store().add(Message.assistant("calling", List.of(new ToolCall("c1", "lookup", "{}"))));
