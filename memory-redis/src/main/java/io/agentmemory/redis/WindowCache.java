@@ -13,7 +13,8 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * What the context windows of a memory read last, per session, so that the next window of a session reads only the
  * messages added since (one script call) instead of the whole range again. Bounded by a number of messages across
- * sessions, the least recently read sessions dropped first ({@link SessionCache}). Thread-safe; entries are immutable.
+ * sessions, the sessions least recently read or appended to dropped first ({@link SessionCache}). Thread-safe; entries
+ * are immutable.
  *
  * <p>Why an entry stays exact (see the module's README, "context window"): a message is never changed once stored;
  * sequence numbers are handed out by the atomic append script, so once a window has seen the session's last sequence
