@@ -112,7 +112,10 @@ public final class RedisMemory implements Memory {
     private static final byte[] EPOCH_FIELD = bytes("ep");
 
     private static final byte[] VERSION_FIELD = bytes("ver");
-    /** Where the append script's new version is, where its arguments for the first message start, and how many each message has. */
+    /**
+     * Where the append script's arguments hold the new version's tag, where those of the first message start, and
+     * how many each message has (see append.lua).
+     */
     private static final int VERSION_ARG = 12;
 
     private static final int FIRST_MESSAGE_ARG = 14;
@@ -173,10 +176,6 @@ public final class RedisMemory implements Memory {
     }
 
     /**
-     * {@link #open(RedisSettings, MemoryContext)}, with the append script's short path for plain messages turned off
-     * when {@code shortPath} is false: every append then takes the general path, which the tests compare it with.
-     */
-    /**
      * A memory on a client the caller made (settings give the key prefix, the TTL and the caches; their connection
      * settings are not used); for tests that stand a client in for the network, such as one that runs a command twice
      * as a client's retry after a lost reply does. The memory closes the client.
@@ -189,6 +188,10 @@ public final class RedisMemory implements Memory {
                 true);
     }
 
+    /**
+     * {@link #open(RedisSettings, MemoryContext)}, with the append script's short path for plain messages turned off
+     * when {@code shortPath} is false: every append then takes the general path, which the tests compare it with.
+     */
     static RedisMemory open(RedisSettings settings, MemoryContext context, boolean shortPath) {
         Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(context, "context");
@@ -720,11 +723,7 @@ public final class RedisMemory implements Memory {
                 args.add(Arrays.copyOfRange(json, at + SEQ_MARKER.length - 1, json.length));
                 args.add(Headers.of(m, count));
                 // What the script's short path reads instead of the header: the same values, as text.
-                boolean plain = shortPath
-                        && !m.isPinned()
-                        && m.toolCallId().isEmpty()
-                        && m.toolCalls().isEmpty();
-                args.add(plain ? ONE : ZERO);
+                args.add(shortPath && plain(m) ? ONE : ZERO);
                 args.add(bytes(count.tokens()));
                 args.add(bytes(m.timestamp().getEpochSecond()));
             }
@@ -830,10 +829,7 @@ public final class RedisMemory implements Memory {
             Decoded[] added = new Decoded[n];
             for (int i = 0; i < n; i++) {
                 Message m = stored.get(i);
-                if (!(r.get(3 + i) instanceof Long)
-                        || m.isPinned()
-                        || !m.toolCallId().isEmpty()
-                        || !m.toolCalls().isEmpty()) {
+                if (!(r.get(3 + i) instanceof Long) || !plain(m)) {
                     return;
                 }
                 int at = FIRST_MESSAGE_ARG + MESSAGE_ARGS * i;
@@ -1325,6 +1321,14 @@ public final class RedisMemory implements Memory {
 
     private static final byte[] JSON_START = "{\"v\":1,\"id\":\"".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] SEQ_FIELD = ",\"seq\":".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * Whether a message is plain: unpinned, no tool calls, no tool-call id. The append script stores it as sent (it
+     * may pin a tool result whose call is pinned), and its short path takes only plain messages.
+     */
+    private static boolean plain(Message m) {
+        return !m.isPinned() && m.toolCallId().isEmpty() && m.toolCalls().isEmpty();
+    }
 
     /** The bytes append.lua stores for a message: the JSON before the sequence, the sequence, the JSON after it. */
     static byte[] storedJson(byte[] head, long seq, byte[] tail) {
