@@ -1,5 +1,6 @@
 package io.agentmemory;
 
+import io.agentmemory.internal.Checks;
 import java.util.List;
 
 /**
@@ -58,6 +59,31 @@ public interface MemoryStore {
      *     {@link ErrorCode#CONTEXT_BUDGET_EXCEEDED} if the pinned messages alone need more than {@code maxTokens}
      */
     List<Message> contextWindow(int maxTokens);
+
+    /**
+     * Appends one message and returns it with the context window of at most {@code maxTokens} tokens after it:
+     * {@link #add} then {@link #contextWindow}, in one call. It is the first half of an agent's turn (store what the user
+     * said, then build the prompt from the memory), and a backend that can serves both in the append's own round
+     * trip: the window is then the session exactly as that append left it. Otherwise the window is read after the
+     * append, and may hold messages that other writers stored in between. Either way it holds every message stored
+     * before the call began, unless retention removed it, and the appended message itself when it is still stored and
+     * fits.
+     *
+     * <p>Both arguments are checked before anything is written. When the pinned messages alone need more than
+     * {@code maxTokens}, the message is stored all the same and the call throws, as {@link #contextWindow} does; the
+     * exception's message says so, and a retry with the same message id stores nothing twice.
+     *
+     * @throws InvalidInputException with {@link ErrorCode#INVALID_MESSAGE} as {@link #add} does, or with {@link
+     *     ErrorCode#INVALID_QUERY} if {@code maxTokens < 1}, before anything is written; or with {@link
+     *     ErrorCode#CONTEXT_BUDGET_EXCEEDED} after the append, if the pinned messages alone need more than {@code
+     *     maxTokens}
+     */
+    default Added addAndWindow(Message message, int maxTokens) {
+        Checks.message(message);
+        Checks.budget(maxTokens);
+        Message stored = add(message);
+        return Checks.added(stored, () -> contextWindow(maxTokens));
+    }
 
     /** How many messages the session holds (expired ones excluded). */
     long count();

@@ -5,40 +5,64 @@ import java.util.Locale;
 
 /**
  * A paired measurement of {@link RedisAgentTurnBenchmark}'s turn against {@link RedisFloorBenchmark}'s
- * ({@code codec=none}), for machines whose speed drifts during a run: one turn of ours, then one of the floor, then
- * the next pair, each phase timed on its own, so that both see the same moments of the machine. The sessions are set
- * up, checked and deleted by the benchmarks' own state classes. Prints the median and 90th percentile of each phase
- * and of whole turns, and the ratio of the medians. It complements the JMH runs; it is not one of them (no forking,
- * its own warm-up of as many pairs again).
+ * ({@code codec=none}), for machines whose speed drifts during a run: one turn of each kind in turn, then the next
+ * round, each phase timed on its own, so that all see the same moments of the machine. The kinds: ours with
+ * {@code calls=separate} (add, window, add) and with {@code calls=addAndWindow} (addAndWindow, add), the floor with
+ * {@code window=own} (append, range, append) and with {@code window=piped} (append and range in one pipeline,
+ * append). The sessions are set up, checked and deleted by the benchmarks' own state classes. Prints the median and
+ * 90th percentile of each phase and of whole turns, and the ratios of the median turns. It complements the JMH runs;
+ * it is not one of them (no forking, its own warm-up of as many rounds again).
  *
- * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar io.agentmemory.benchmarks.PairedRedisTurns N pairs}, on
- * the server of {@code MEMORY_TEST_REDIS_URL} (default {@code redis://127.0.0.1:6379}).
+ * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar io.agentmemory.benchmarks.PairedRedisTurns N rounds},
+ * on the server of {@code MEMORY_TEST_REDIS_URL} (default {@code redis://127.0.0.1:6379}).
  */
 public final class PairedRedisTurns {
     private PairedRedisTurns() {}
 
     public static void main(String[] args) {
         if (args.length != 2) {
-            throw new IllegalArgumentException("usage: PairedRedisTurns N pairs");
+            throw new IllegalArgumentException("usage: PairedRedisTurns N rounds");
         }
         int n = Integer.parseInt(args[0]);
-        int pairs = Integer.parseInt(args[1]);
+        int rounds = Integer.parseInt(args[1]);
         RedisAgentTurnBenchmark.Shared oursShared = new RedisAgentTurnBenchmark.Shared();
         oursShared.n = n;
+        oursShared.calls = "separate";
         oursShared.setUp();
         RedisFloorBenchmark.Shared floorShared = new RedisFloorBenchmark.Shared();
         floorShared.n = n;
         floorShared.codec = "none";
+        floorShared.window = "own";
         floorShared.setUp();
         try {
             RedisAgentTurnBenchmark.Session ours = new RedisAgentTurnBenchmark.Session();
             ours.setUp(oursShared);
+            RedisAgentTurnBenchmark.Session oursCombined = new RedisAgentTurnBenchmark.Session();
+            oursCombined.setUp(oursShared);
             RedisFloorBenchmark.Session floor = new RedisFloorBenchmark.Session();
             floor.setUp(floorShared);
-            long[][] t = new long[8][pairs];
+            RedisFloorBenchmark.Session floorPiped = new RedisFloorBenchmark.Session();
+            floorPiped.setUp(floorShared);
+            String[] names = {
+                "ours, separate: add",
+                "ours, separate: window",
+                "ours, separate: add",
+                "ours, separate: turn",
+                "ours, addAndWindow: addAndWindow",
+                "ours, addAndWindow: add",
+                "ours, addAndWindow: turn",
+                "floor, own: append",
+                "floor, own: range",
+                "floor, own: append",
+                "floor, own: turn",
+                "floor, piped: append+range",
+                "floor, piped: append",
+                "floor, piped: turn"
+            };
+            long[][] t = new long[names.length][rounds];
             long sink = 0;
-            for (int round = 0; round < 2; round++) { // the first round warms up
-                for (int i = 0; i < pairs; i++) {
+            for (int warm = 0; warm < 2; warm++) { // the first pass warms up
+                for (int i = 0; i < rounds; i++) {
                     long a = System.nanoTime();
                     sink += ours.store.add(ours.messages.user()).sequence();
                     long b = System.nanoTime();
@@ -48,33 +72,57 @@ public final class PairedRedisTurns {
                     long c = System.nanoTime();
                     sink += ours.store.add(ours.messages.assistant()).sequence();
                     long d = System.nanoTime();
-                    sink += floor.append(floor.messages.user()).hashCode();
+                    sink += oursCombined
+                            .store
+                            .addAndWindow(oursCombined.messages.user(), RedisAgentTurnBenchmark.BUDGET)
+                            .window()
+                            .size();
                     long e = System.nanoTime();
-                    sink += floor.window().hashCode();
+                    sink += oursCombined
+                            .store
+                            .add(oursCombined.messages.assistant())
+                            .sequence();
                     long f = System.nanoTime();
-                    sink += floor.append(floor.messages.assistant()).hashCode();
+                    sink += floor.append(floor.messages.user()).hashCode();
                     long g = System.nanoTime();
-                    long[] phases = {b - a, c - b, d - c, d - a, e - d, f - e, g - f, g - d};
-                    for (int k = 0; k < phases.length; k++) {
-                        t[k][i] = phases[k];
+                    sink += floor.window().hashCode();
+                    long h = System.nanoTime();
+                    sink += floor.append(floor.messages.assistant()).hashCode();
+                    long j = System.nanoTime();
+                    sink += floorPiped
+                            .appendAndWindow(floorPiped.messages.user())
+                            .hashCode();
+                    long k = System.nanoTime();
+                    sink += floorPiped.append(floorPiped.messages.assistant()).hashCode();
+                    long l = System.nanoTime();
+                    long[] phases = {
+                        b - a, c - b, d - c, d - a, e - d, f - e, f - d, g - f, h - g, j - h, j - f, k - j, l - k, l - j
+                    };
+                    for (int p = 0; p < phases.length; p++) {
+                        t[p][i] = phases[p];
                     }
                 }
             }
             ours.check(n);
+            oursCombined.check(n);
             floor.verify();
-            String[] names = {
-                "ours: add", "ours: window", "ours: add", "ours: turn",
-                "floor: append", "floor: range", "floor: append", "floor: turn"
-            };
-            System.out.printf(Locale.ROOT, "redis, N=%d, %d pairs (after as many to warm up)%n", n, pairs);
-            for (int k = 0; k < names.length; k++) {
+            floorPiped.verify();
+            System.out.printf(Locale.ROOT, "redis, N=%d, %d rounds (after as many to warm up)%n", n, rounds);
+            for (int p = 0; p < names.length; p++) {
                 System.out.printf(
-                        Locale.ROOT, "%-14s median %8.1f us   p90 %8.1f us%n", names[k], median(t[k]), p90(t[k]));
+                        Locale.ROOT, "%-34s median %8.1f us   p90 %8.1f us%n", names[p], median(t[p]), p90(t[p]));
             }
+            double separate = median(t[3]);
+            double combined = median(t[6]);
+            double own = median(t[10]);
+            double piped = median(t[13]);
             System.out.printf(
                     Locale.ROOT,
-                    "ratio of median turns, floor/ours: %.2fx (%d)%n",
-                    median(t[7]) / median(t[3]),
+                    "ratios of median turns: floor own / ours separate %.2fx, floor own / ours addAndWindow %.2fx,"
+                            + " floor piped / ours addAndWindow %.2fx (%d)%n",
+                    own / separate,
+                    own / combined,
+                    piped / combined,
                     sink & 1);
         } finally {
             oursShared.tearDown();

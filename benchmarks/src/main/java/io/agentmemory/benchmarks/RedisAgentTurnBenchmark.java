@@ -37,6 +37,12 @@ import org.openjdk.jmh.infra.Blackhole;
  * are filled to {@code n} before measuring, so each append of a turn also removes the oldest message; every append
  * also refreshes the TTL. The heuristic token counter is used (counting is not measured here).
  *
+ * <p>{@code calls=addAndWindow} adds the user message and reads the window in one call,
+ * {@link MemoryStore#addAndWindow}: the append's reply brings the memory's held window up to date, so the window
+ * costs no round trip of its own. {@code calls=separate} makes them two calls, {@code add} then
+ * {@code contextWindow}: the window is then one pipelined round trip of native commands that checks the held window
+ * is still the session's.
+ *
  * <p>Compare with {@link RedisFloorBenchmark}: the same turn in plain Jedis (RPUSH + LTRIM + EXPIRE in one pipeline,
  * LRANGE of n), with the same prebuilt {@link TurnMessages}. Threads: {@link #oneThread}, and {@link #twoThreads}
  * with one session per thread of one shared memory. Scores are the average time of one turn of one thread.
@@ -54,6 +60,10 @@ public class RedisAgentTurnBenchmark {
         /** Messages each session holds. */
         @Param({"20", "200", "2000"})
         public int n;
+
+        /** {@code addAndWindow}: the user message and the window in one call; {@code separate}: add, then window. */
+        @Param({"addAndWindow", "separate"})
+        public String calls;
 
         Memory memory;
         final String prefix = RedisBench.prefix("turn");
@@ -94,11 +104,13 @@ public class RedisAgentTurnBenchmark {
     public static class Session {
         MemoryStore store;
         TurnMessages messages;
+        boolean combined;
 
         @Setup(Level.Trial)
         public void setUp(Shared shared) {
             store = shared.memory.session(SessionKey.of("bench", "session-" + shared.sessions.incrementAndGet()));
             messages = new TurnMessages(shared.n);
+            combined = shared.calls.equals("addAndWindow");
             while (store.count() < shared.n) {
                 store.add(messages.user());
                 store.add(messages.assistant());
@@ -109,8 +121,12 @@ public class RedisAgentTurnBenchmark {
 
         /** One turn; every result goes to the black hole. */
         void turn(Blackhole bh) {
-            bh.consume(store.add(messages.user()));
-            bh.consume(store.contextWindow(BUDGET));
+            if (combined) {
+                bh.consume(store.addAndWindow(messages.user(), BUDGET));
+            } else {
+                bh.consume(store.add(messages.user()));
+                bh.consume(store.contextWindow(BUDGET));
+            }
             bh.consume(store.add(messages.assistant()));
         }
 

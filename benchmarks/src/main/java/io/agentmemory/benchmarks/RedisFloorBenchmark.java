@@ -22,11 +22,15 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.infra.Blackhole;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.Response;
 
 /**
  * The floor for {@link RedisAgentTurnBenchmark}: the spec's {@code RedisMemoryStore} turn in plain Jedis, about the
  * least a Redis-backed memory can do. Append: {@code RPUSH} the message, {@code LTRIM} to the newest {@code n},
  * {@code EXPIRE} by 24 h, in one pipeline (one round trip); window: {@code LRANGE 0 -1} of the {@code n} messages.
+ * With {@code window=own} (the floor of the target) the window is a round trip of its own; with {@code window=piped}
+ * the {@code LRANGE} goes in the user message's pipeline, so a turn is two round trips, as ours with
+ * {@code addAndWindow}.
  *
  * <p>{@code codec=json} (the fair comparison) writes each message as {@link MessageJson} and parses the window back
  * into {@link Message}s, as any store returning messages must; {@code codec=none} stores the prebuilt JSON bytes and
@@ -51,6 +55,10 @@ public class RedisFloorBenchmark {
         /** {@code json}: serialize and parse with MessageJson; {@code none}: bytes in, bytes out. */
         @Param({"json", "none"})
         public String codec;
+
+        /** {@code own}: the window is a round trip of its own; {@code piped}: it goes in the append's pipeline. */
+        @Param({"own", "piped"})
+        public String window;
 
         RedisClient redis;
         final String prefix = RedisBench.prefix("floor");
@@ -81,6 +89,7 @@ public class RedisFloorBenchmark {
         TurnMessages messages;
         int n;
         boolean json;
+        boolean piped;
 
         @Setup(Level.Trial)
         public void setUp(Shared shared) {
@@ -89,6 +98,7 @@ public class RedisFloorBenchmark {
             messages = new TurnMessages(shared.n);
             n = shared.n;
             json = shared.codec.equals("json");
+            piped = shared.window.equals("piped");
             for (int i = 0; i < n; i += 2) {
                 append(messages.user());
                 append(messages.assistant());
@@ -103,9 +113,27 @@ public class RedisFloorBenchmark {
         }
 
         void turn(Blackhole bh) {
-            bh.consume(append(messages.user()));
-            bh.consume(window());
+            if (piped) {
+                bh.consume(appendAndWindow(messages.user()));
+            } else {
+                bh.consume(append(messages.user()));
+                bh.consume(window());
+            }
             bh.consume(append(messages.assistant()));
+        }
+
+        /** RPUSH + LTRIM + EXPIRE + LRANGE in one pipeline: one round trip. */
+        Object appendAndWindow(Message m) {
+            byte[] value = json ? MessageJson.toJsonBytes(m) : bytesOf(m);
+            Response<List<byte[]>> range;
+            try (AbstractPipeline p = redis.pipelined()) {
+                p.rpush(key, value);
+                p.ltrim(key, -n, -1);
+                p.expire(key, TTL_SECONDS);
+                range = p.lrange(key, 0, -1);
+                p.sync();
+            }
+            return parsed(range.get());
         }
 
         /** RPUSH + LTRIM + EXPIRE in one pipeline: one round trip. */
@@ -122,7 +150,11 @@ public class RedisFloorBenchmark {
 
         /** LRANGE of the whole list, parsed into messages with {@code codec=json}. */
         Object window() {
-            List<byte[]> raw = redis.lrange(key, 0, -1);
+            return parsed(redis.lrange(key, 0, -1));
+        }
+
+        /** The raw window, parsed into messages with {@code codec=json}. */
+        private Object parsed(List<byte[]> raw) {
             if (!json) {
                 return raw;
             }

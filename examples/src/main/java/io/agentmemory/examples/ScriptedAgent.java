@@ -35,10 +35,13 @@ final class ScriptedAgent {
         return name;
     }
 
-    /** Stores the user's message, reads the context window, answers from it and stores the answer. */
+    /**
+     * Stores the user's message and reads the context window after it (one call), answers from the window and stores
+     * the answer.
+     */
     String call(String userText) {
-        memory.add(Message.user(userText));
-        List<Message> window = memory.contextWindow(contextTokens);
+        List<Message> window =
+                memory.addAndWindow(Message.user(userText), contextTokens).window();
         String answer = answer(userText, window);
         memory.add(Message.builder(Message.ASSISTANT, answer)
                 .metadata("agent", name)

@@ -1,5 +1,6 @@
 package io.agentmemory.redis;
 
+import io.agentmemory.Added;
 import io.agentmemory.BackendUnavailableException;
 import io.agentmemory.Capability;
 import io.agentmemory.ErrorCode;
@@ -16,6 +17,7 @@ import io.agentmemory.TokenCount;
 import io.agentmemory.core.backend.BackendSupport;
 import io.agentmemory.core.json.MessageJson;
 import io.agentmemory.core.window.ContextWindows;
+import io.agentmemory.internal.Checks;
 import io.agentmemory.internal.Text;
 import io.agentmemory.redis.WindowCache.Decoded;
 import io.agentmemory.spi.MemoryContext;
@@ -142,6 +144,8 @@ public final class RedisMemory implements Memory {
     private final LongAdder checkedWindows = new LongAdder();
     /** How many windows were read in full (for tests). */
     private final LongAdder fullWindows = new LongAdder();
+    /** Windows of addAndWindow made from the held window its own append brought up to date, with no round trip. */
+    private final LongAdder appendWindows = new LongAdder();
     /** Whether appends of plain messages may take the script's short path; off only in tests that compare both. */
     private final boolean shortPath;
 
@@ -275,6 +279,11 @@ public final class RedisMemory implements Memory {
     /** How many context windows were read in full. */
     long windowsInFull() {
         return fullWindows.sum();
+    }
+
+    /** How many windows of {@code addAndWindow} came from what its own append told, with no read. */
+    long windowsFromAppends() {
+        return appendWindows.sum();
     }
 
     /** The settings this memory was opened with. */
@@ -677,7 +686,20 @@ public final class RedisMemory implements Memory {
             List<Message> batch = List.of(BackendSupport.requireMessage(message));
             checkOpen();
             // One message: nothing for checkBatch to find (no duplicate ids), and List.of is already the copy it makes.
-            return append(batch).get(0);
+            return append(batch).messages().get(0);
+        }
+
+        /**
+         * One script call: when the append's reply brings the held window up to date, the window is the session as
+         * that append left it, made with no further round trip; else it is read as {@link #contextWindow} reads it.
+         */
+        @Override
+        public Added addAndWindow(Message message, int maxTokens) {
+            List<Message> batch = List.of(BackendSupport.requireMessage(message));
+            ContextWindows.checkBudget(maxTokens);
+            checkOpen();
+            Committed committed = append(batch);
+            return Checks.added(committed.messages().get(0), () -> window(maxTokens, committed.window()));
         }
 
         @Override
@@ -687,11 +709,11 @@ public final class RedisMemory implements Memory {
             if (batch.isEmpty()) {
                 return List.of();
             }
-            return append(batch);
+            return append(batch).messages();
         }
 
         /** Appends a checked, non-empty batch. */
-        private List<Message> append(List<Message> batch) {
+        private Committed append(List<Message> batch) {
             List<TokenCount> counts = BackendSupport.countTokens(context.tokenCounter(), batch);
             Instant cutoff = cutoff();
             List<byte[]> args = new ArrayList<>(FIRST_MESSAGE_ARG + MESSAGE_ARGS * batch.size());
@@ -741,7 +763,7 @@ public final class RedisMemory implements Memory {
                         waiter.await();
                         continue;
                     case "PLAN":
-                        List<Message> committed = commitPlan(r, args, batch, counts, token);
+                        Committed committed = commitPlan(r, args, batch, counts, token);
                         if (committed != null) {
                             return committed;
                         }
@@ -753,7 +775,7 @@ public final class RedisMemory implements Memory {
         }
 
         /** Reports a plan's removals, then commits it; null if the plan went stale and must be made again. */
-        private List<Message> commitPlan(
+        private Committed commitPlan(
                 List<Object> plan, List<byte[]> args, List<Message> batch, List<TokenCount> counts, String token) {
             boolean done = false;
             try {
@@ -793,15 +815,13 @@ public final class RedisMemory implements Memory {
         }
 
         /** The messages as stored, from an OK reply; records the session in its tenant's index when asked to. */
-        private List<Message> stored(List<Object> r, List<Message> batch, List<TokenCount> counts, List<byte[]> args) {
+        private Committed stored(List<Object> r, List<Message> batch, List<TokenCount> counts, List<byte[]> args) {
             List<Message> out = new ArrayList<>(batch.size());
             for (int i = 0; i < batch.size(); i++) {
                 Object o = r.get(3 + i);
                 out.add(o instanceof Long seq ? batch.get(i).stored(seq, counts.get(i)) : parse(o, key));
             }
-            if (windows.enabled()) {
-                advanceWindow(r, out, args);
-            }
+            WindowCache.Entry advanced = windows.enabled() ? advanceWindow(r, out, args) : null;
             byte[] index = (byte[]) r.get(1);
             if (index.length > 0) {
                 call(
@@ -812,25 +832,27 @@ public final class RedisMemory implements Memory {
                                 List.of(bytes("add"), RedisKeys.indexMember(key), index)));
                 call("index " + key, () -> Lua.SESSION.run(jedis, sessionKeys, List.of(bytes("ixset"), index)));
             }
-            return Collections.unmodifiableList(out);
+            return new Committed(Collections.unmodifiableList(out), advanced);
         }
 
         /**
          * Brings the session's held window up to date with an OK reply of the append script, when the reply tells the
          * session's new state exactly ({@link WindowCache.Entry#appended}): every message new, unpinned and without
          * tool fields. {@code args} are the script's arguments, whose JSON parts make the stored bytes.
+         *
+         * @return the entry brought up to date: the session exactly as this append left it; null if there is none
          */
-        private void advanceWindow(List<Object> r, List<Message> stored, List<byte[]> args) {
+        private WindowCache.Entry advanceWindow(List<Object> r, List<Message> stored, List<byte[]> args) {
             WindowCache.Entry held = windows.get(key);
             int n = stored.size();
             if (held == null || r.size() < 6 + n) {
-                return;
+                return null;
             }
             Decoded[] added = new Decoded[n];
             for (int i = 0; i < n; i++) {
                 Message m = stored.get(i);
                 if (!(r.get(3 + i) instanceof Long) || !plain(m)) {
-                    return;
+                    return null;
                 }
                 int at = FIRST_MESSAGE_ARG + MESSAGE_ARGS * i;
                 added[i] = new Decoded(storedJson(args.get(at + 1), m.sequence(), args.get(at + 2)), m);
@@ -847,6 +869,7 @@ public final class RedisMemory implements Memory {
                 // The session moved on without the entry: the next window reads what changed, with no check first.
                 windows.put(key, held.read());
             }
+            return next;
         }
 
         @Override
@@ -934,11 +957,29 @@ public final class RedisMemory implements Memory {
         public List<Message> contextWindow(int maxTokens) {
             checkOpen();
             ContextWindows.checkBudget(maxTokens);
+            return window(maxTokens, null);
+        }
+
+        /**
+         * The window of a checked budget.
+         *
+         * @param current an entry that an append of this call brought up to date: the window is made from it as it
+         *     stands, with no round trip; null to take the held entry, if any, and read what changed since
+         */
+        private List<Message> window(int maxTokens, WindowCache.Entry current) {
             Instant cutoff = cutoff();
-            WindowCache.Entry held = windows.enabled() ? windows.get(key) : null;
+            WindowCache.Entry held = current != null ? current : windows.enabled() ? windows.get(key) : null;
             if (held != null && held.serves(cutoff)) {
                 try {
-                    List<Message> window = held.appended() > 0 ? windowChecked(maxTokens, cutoff, held) : null;
+                    if (current != null) {
+                        List<Message> window = window(maxTokens, cutoff, held, held.unchanged());
+                        if (window != null) {
+                            appendWindows.increment();
+                            return window;
+                        }
+                    }
+                    List<Message> window =
+                            current == null && held.appended() > 0 ? windowChecked(maxTokens, cutoff, held) : null;
                     if (window != null) {
                         checkedWindows.increment();
                         return window;
@@ -1321,6 +1362,9 @@ public final class RedisMemory implements Memory {
 
     private static final byte[] JSON_START = "{\"v\":1,\"id\":\"".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] SEQ_FIELD = ",\"seq\":".getBytes(StandardCharsets.US_ASCII);
+
+    /** What an append committed: the messages as stored, and the held window it brought up to date (or null). */
+    private record Committed(List<Message> messages, WindowCache.Entry window) {}
 
     /**
      * Whether a message is plain: unpinned, no tool calls, no tool-call id. The append script stores it as sent (it

@@ -160,6 +160,29 @@ class RedisServerSideTest {
                     .as("the same window again: one script call for what was added since (nothing)")
                     .singleElement()
                     .matches(c -> c.contains("\"EVALSHA\""));
+            assertThat(clientCommands(() -> {
+                        for (int i = 0; i < 5; i++) {
+                            assertThat(store.addAndWindow(Message.user("turn " + i), 1000)
+                                            .window())
+                                    .hasSize(100);
+                        }
+                    }))
+                    .as("addAndWindow on a session held as of the version before it: the append's script call alone,"
+                            + " whose reply brings the held window up to date")
+                    .hasSize(5)
+                    .allMatch(c -> c.contains("\"EVALSHA\""));
+            try (Memory other =
+                    open(Retention.maxMessages(100), io.agentmemory.EvictionListener.NONE, Duration.ofHours(1))) {
+                other.session(SessionKey.of("acme", "round-trips")).add(Message.user("from elsewhere again"));
+            }
+            assertThat(clientCommands(() -> assertThat(store.addAndWindow(Message.user("after theirs"), 1000)
+                                    .window())
+                            .extracting(Message::content)
+                            .endsWith("from elsewhere again", "after theirs")))
+                    .as("addAndWindow after an append of another memory: the append, then one script call for what"
+                            + " was added since")
+                    .hasSize(2)
+                    .allMatch(c -> c.contains("\"EVALSHA\""));
             try (Memory cold = RedisMemory.open(
                     RedisSettings.builder()
                             .node("127.0.0.1", server.port())

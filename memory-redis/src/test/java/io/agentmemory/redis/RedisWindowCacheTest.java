@@ -3,6 +3,7 @@ package io.agentmemory.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.agentmemory.Added;
 import io.agentmemory.ErrorCode;
 import io.agentmemory.EvictionListener;
 import io.agentmemory.MemoryException;
@@ -196,6 +197,32 @@ class RedisWindowCacheTest {
                         .isEqualTo(1);
             }
             return window;
+        }
+
+        /**
+         * {@code addAndWindow} of the memory under test; its window must be the full read's and the shared rule's
+         * right after it (nothing else writes between). Returns the stored message, or null when the pinned messages
+         * alone exceed the budget (which the full read must say too).
+         */
+        Message addAndWindow(Message message, int budget) {
+            Added added;
+            try {
+                added = store().addAndWindow(message, budget);
+            } catch (MemoryException e) {
+                assertThat(e.code()).isEqualTo(ErrorCode.CONTEXT_BUDGET_EXCEEDED);
+                assertThatThrownBy(() -> full.session(key).contextWindow(budget))
+                        .isInstanceOf(MemoryException.class)
+                        .extracting(x -> ((MemoryException) x).code())
+                        .isEqualTo(ErrorCode.CONTEXT_BUDGET_EXCEEDED);
+                return null;
+            }
+            assertThat(added.window())
+                    .as("addAndWindow of %d", budget)
+                    .isEqualTo(full.session(key).contextWindow(budget));
+            assertThat(added.window())
+                    .as("addAndWindow of %d", budget)
+                    .isEqualTo(reference(full.session(key).history(), budget));
+            return added.message();
         }
 
         @Override
@@ -642,7 +669,17 @@ class RedisWindowCacheTest {
                 List<String> openCalls = new ArrayList<>();
                 int calls = 0;
                 for (int step = 0; step < 250; step++) {
-                    MemoryStore writer = random.nextInt(5) == 0 ? theirs : s.store();
+                    MemoryStore store = random.nextInt(5) == 0 ? theirs : s.store();
+                    // A third of this memory's single appends ask for the window after them in the same call.
+                    boolean withWindow = store != theirs && random.nextInt(3) == 0;
+                    int turnBudget = random.nextInt(4) == 0 ? ALL : 40 + random.nextInt(400);
+                    java.util.function.Consumer<Message> writer = m -> {
+                        if (withWindow) {
+                            s.addAndWindow(m, turnBudget);
+                        } else {
+                            store.add(m);
+                        }
+                    };
                     int r = random.nextInt(100);
                     if (r < 30) {
                         Message.Builder b = Message.builder(
@@ -650,11 +687,11 @@ class RedisWindowCacheTest {
                         if (random.nextInt(10) == 0) {
                             b.timestamp(s.clock.instant().minus(Duration.ofMinutes(30 + random.nextInt(60))));
                         }
-                        writer.add(b.build());
+                        writer.accept(b.build());
                     } else if (r < 40) {
-                        writer.addAll(users("batch " + step, 0, 1 + random.nextInt(3)));
+                        store.addAll(users("batch " + step, 0, 1 + random.nextInt(3)));
                     } else if (r < 44) {
-                        writer.add(Message.builder(Message.USER, "pinned " + step)
+                        writer.accept(Message.builder(Message.USER, "pinned " + step)
                                 .pinned()
                                 .build());
                     } else if (r < 50) {
@@ -664,10 +701,11 @@ class RedisWindowCacheTest {
                         if (random.nextInt(3) == 0) {
                             b.pinned();
                         }
-                        writer.add(b.build());
+                        writer.accept(b.build());
                         openCalls.add(id);
                     } else if (r < 56 && !openCalls.isEmpty()) {
-                        writer.add(Message.tool(openCalls.remove(random.nextInt(openCalls.size())), "result " + step));
+                        writer.accept(
+                                Message.tool(openCalls.remove(random.nextInt(openCalls.size())), "result " + step));
                     } else if (r < 60) {
                         s.clock.set(s.clock.instant().plus(Duration.ofMinutes(random.nextInt(25))));
                     } else {
@@ -690,6 +728,7 @@ class RedisWindowCacheTest {
                 }
                 assertThat(s.cached.windowsChecked()).isGreaterThan(10);
                 assertThat(s.cached.windowsSince()).isGreaterThan(10);
+                assertThat(s.cached.windowsFromAppends()).isGreaterThan(5);
             }
         }
     }

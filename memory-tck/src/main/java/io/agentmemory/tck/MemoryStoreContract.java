@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import io.agentmemory.Added;
 import io.agentmemory.Capability;
 import io.agentmemory.ErrorCode;
 import io.agentmemory.HistoryQuery;
@@ -45,6 +46,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.IntStream;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -239,6 +241,45 @@ public abstract class MemoryStoreContract {
     /** A tool message answering {@code callId}, costing exactly {@code tokens} tokens. */
     static Message toolOf(String callId, int tokens) {
         return Message.tool(callId, text("result " + callId, tokens - 1));
+    }
+
+    /**
+     * A random conversation of at least {@code size} messages: system, pinned, user and assistant messages, assistant
+     * messages calling tools and most of their results (in any order), orphan tool results.
+     */
+    static List<Message> randomConversation(Random random, int size) {
+        List<Message> messages = new ArrayList<>();
+        int calls = 0;
+        while (messages.size() < size) {
+            int kind = random.nextInt(20);
+            if (kind < 2) {
+                messages.add(systemOf("s", 1 + random.nextInt(8)));
+            } else if (kind < 4) {
+                messages.add(pinnedOf("p", 1 + random.nextInt(8)));
+            } else if (kind < 7) {
+                int n = 1 + random.nextInt(3);
+                String[] ids = new String[n];
+                for (int i = 0; i < n; i++) {
+                    ids[i] = "call-" + ++calls;
+                }
+                messages.add(assistantCalling(1 + 3 * n + random.nextInt(10), ids));
+                List<String> answered = new ArrayList<>(Arrays.asList(ids));
+                Collections.shuffle(answered, random);
+                for (String id : answered) {
+                    if (random.nextInt(5) > 0) {
+                        messages.add(toolOf(id, 1 + random.nextInt(10)));
+                    }
+                }
+            } else if (kind < 8) {
+                messages.add(toolOf("orphan-" + ++calls, 1 + random.nextInt(5)));
+            } else {
+                messages.add(
+                        random.nextBoolean()
+                                ? userOf("u", 1 + random.nextInt(20))
+                                : Message.assistant(text("a", random.nextInt(20))));
+            }
+        }
+        return messages;
     }
 
     static List<Message> addEach(MemoryStore store, List<Message> messages) {
@@ -1114,41 +1155,6 @@ public abstract class MemoryStoreContract {
             }
         }
 
-        private List<Message> randomConversation(Random random, int size) {
-            List<Message> messages = new ArrayList<>();
-            int calls = 0;
-            while (messages.size() < size) {
-                int kind = random.nextInt(20);
-                if (kind < 2) {
-                    messages.add(systemOf("s", 1 + random.nextInt(8)));
-                } else if (kind < 4) {
-                    messages.add(pinnedOf("p", 1 + random.nextInt(8)));
-                } else if (kind < 7) {
-                    int n = 1 + random.nextInt(3);
-                    String[] ids = new String[n];
-                    for (int i = 0; i < n; i++) {
-                        ids[i] = "call-" + ++calls;
-                    }
-                    messages.add(assistantCalling(1 + 3 * n + random.nextInt(10), ids));
-                    List<String> answered = new ArrayList<>(Arrays.asList(ids));
-                    Collections.shuffle(answered, random);
-                    for (String id : answered) {
-                        if (random.nextInt(5) > 0) {
-                            messages.add(toolOf(id, 1 + random.nextInt(10)));
-                        }
-                    }
-                } else if (kind < 8) {
-                    messages.add(toolOf("orphan-" + ++calls, 1 + random.nextInt(5)));
-                } else {
-                    messages.add(
-                            random.nextBoolean()
-                                    ? userOf("u", 1 + random.nextInt(20))
-                                    : Message.assistant(text("a", random.nextInt(20))));
-                }
-            }
-            return messages;
-        }
-
         /** Rules every window obeys, whatever the conversation. */
         private void assertWindowInvariants(List<Message> stored, List<Message> window, int budget) {
             assertThat(tokens(window)).as("window tokens").isLessThanOrEqualTo(budget);
@@ -1174,6 +1180,192 @@ public abstract class MemoryStoreContract {
                 if (m.isPinned()) {
                     assertThat(window).as("pinned %s", m).contains(m);
                 }
+            }
+        }
+    }
+
+    // ================================================================================================================
+
+    /** {@code addAndWindow}: the message as stored and the window after it, checked like {@code add} and windows. */
+    @Nested
+    public class AddAndWindow {
+        @Test
+        void returnsTheStoredMessageAndTheWindowAfterIt() {
+            MemoryStore store = newStore();
+            Message system = store.add(systemOf("rules", 10));
+            List<Message> users = addEach(store, List.of(userOf("u0", 10), userOf("u1", 10), userOf("u2", 10)));
+            Added added = store.addAndWindow(userOf("new", 10), 40);
+            List<Message> history = store.history();
+            assertThat(added.message()).isEqualTo(history.get(history.size() - 1));
+            assertThat(added.message().sequence()).isEqualTo(5);
+            assertThat(added.message().tokenCount().orElseThrow().tokens()).isEqualTo(10);
+            assertThat(added.window()).containsExactly(system, users.get(1), users.get(2), added.message());
+            assertThat(added.window()).isEqualTo(store.contextWindow(40));
+            assertThatThrownBy(() -> added.window().add(system)).isInstanceOf(UnsupportedOperationException.class);
+        }
+
+        @Test
+        void theFirstMessageOfASessionMakesItsWholeWindow() {
+            MemoryStore store = newStore();
+            Added added = store.addAndWindow(userOf("hello", 10), 100);
+            assertThat(added.window()).containsExactly(added.message());
+            assertThat(store.history()).containsExactly(added.message());
+        }
+
+        @Test
+        void aMessageThatDoesNotFitIsStoredButNotInTheWindow() {
+            MemoryStore store = newStore();
+            Message small = store.add(userOf("small", 5));
+            Added added = store.addAndWindow(userOf("big", 50), 20);
+            assertThat(added.window()).isEmpty();
+            assertThat(store.history()).containsExactly(small, added.message());
+        }
+
+        @Test
+        void aKnownIdStoresNothingAndReturnsTheStoredMessage() {
+            MemoryStore store = newStore();
+            Message first = store.add(userOf("first", 10));
+            store.add(userOf("second", 10));
+            Snapshot before = snapshot(store);
+            Added again = store.addAndWindow(
+                    unstored(first).toBuilder().content("changed").build(), 100);
+            assertThat(again.message()).isEqualTo(first);
+            assertThat(again.window()).containsExactlyElementsOf(before.history());
+            assertUnchanged(before, store);
+        }
+
+        @Test
+        void badArgumentsWriteNothing() {
+            MemoryStore store = newStore();
+            store.add(userOf("u", 10));
+            Snapshot before = snapshot(store);
+            assertInvalid(ErrorCode.INVALID_MESSAGE, () -> store.addAndWindow(null, 100));
+            for (int budget : new int[] {0, -1, Integer.MIN_VALUE}) {
+                assertInvalid(ErrorCode.INVALID_QUERY, () -> store.addAndWindow(userOf(MARKER, 10), budget));
+            }
+            assertUnchanged(before, store);
+            assertThat(listener.events()).isEmpty();
+        }
+
+        @Test
+        void pinnedOverTheBudgetStoresTheMessageAndSaysSo() {
+            MemoryStore store = newStore();
+            store.add(Message.system(text(MARKER, 29)));
+            Message message = userOf(MARKER + " user", 10);
+            InvalidInputException e =
+                    assertInvalid(ErrorCode.CONTEXT_BUDGET_EXCEEDED, () -> store.addAndWindow(message, 20));
+            assertThat(e.getMessage()).doesNotContain(MARKER).contains("stored");
+            List<Message> history = store.history();
+            assertThat(history).hasSize(2);
+            assertThat(unstored(history.get(1))).isEqualTo(message);
+            assertInvalid(ErrorCode.CONTEXT_BUDGET_EXCEEDED, () -> store.addAndWindow(message, 20));
+            assertThat(store.history()).as("a retry stores nothing twice").isEqualTo(history);
+            assertThat(store.addAndWindow(message, 40).window()).containsExactlyElementsOf(history);
+        }
+
+        @Test
+        void randomTurnsMatchTheReference() {
+            long seed = seed();
+            Random random = new Random(seed);
+            List<Retention> retentions = new ArrayList<>();
+            retentions.add(Retention.none());
+            for (Retention retention : List.of(Retention.maxMessages(9), Retention.maxTokens(80))) {
+                Capability needed =
+                        retention.maxMessages().isPresent() ? Capability.MAX_MESSAGES : Capability.MAX_TOKENS;
+                if (newMemory().capabilities().contains(needed)) {
+                    retentions.add(retention);
+                }
+            }
+            for (Retention retention : retentions) {
+                Memory memory = newMemory(retention);
+                for (int session = 0; session < 4; session++) {
+                    MemoryStore store = memory.session(newKey());
+                    List<Message> conversation = randomConversation(random, 40);
+                    int i = 0;
+                    while (i < conversation.size()) {
+                        int way = random.nextInt(6);
+                        if (way == 0) {
+                            int n = Math.min(conversation.size() - i, 1 + random.nextInt(3));
+                            store.addAll(conversation.subList(i, i + n));
+                            i += n;
+                            continue;
+                        }
+                        if (way == 1) {
+                            store.add(conversation.get(i++));
+                            continue;
+                        }
+                        Message message = conversation.get(i++);
+                        int budget = 1 + random.nextInt(120);
+                        String as = "addAndWindow(" + budget + ") of message " + (i - 1) + " under " + retention
+                                + " with " + replay(seed);
+                        Added added;
+                        try {
+                            added = store.addAndWindow(message, budget);
+                        } catch (InvalidInputException e) {
+                            assertThat(e.code()).as(as).isEqualTo(ErrorCode.CONTEXT_BUDGET_EXCEEDED);
+                            assertThat(Reference.window(store.history(), budget))
+                                    .as(as)
+                                    .isEmpty();
+                            assertThat(store.history()).as(as).anyMatch(m -> m.id().equals(message.id()));
+                            continue;
+                        }
+                        List<Message> history = store.history();
+                        assertThat(unstored(added.message())).as(as).isEqualTo(message);
+                        assertThat(history).as(as).contains(added.message()).isNotEmpty();
+                        assertThat(added.window())
+                                .as(as)
+                                .containsExactlyElementsOf(
+                                        Reference.window(history, budget).orElseThrow());
+                        assertThat(store.contextWindow(budget)).as(as).isEqualTo(added.window());
+                    }
+                }
+            }
+        }
+
+        @Test
+        void concurrentTurnsEachSeeTheirOwnMessageAndEverythingBefore() throws Exception {
+            int perWriter = Math.min(40, appendsPerWriter());
+            int writers = 4;
+            MemoryStore store = newStore();
+            ExecutorService pool = Executors.newFixedThreadPool(writers);
+            CountDownLatch start = new CountDownLatch(1);
+            try {
+                List<Future<List<Message>>> futures = new ArrayList<>();
+                for (int w = 0; w < writers; w++) {
+                    int writer = w;
+                    futures.add(pool.submit(() -> {
+                        start.await();
+                        List<Message> mine = new ArrayList<>();
+                        int lastSize = 0;
+                        for (int n = 0; n < perWriter; n++) {
+                            Added added = store.addAndWindow(Message.user("w" + writer + " n" + n), Integer.MAX_VALUE);
+                            mine.add(added.message());
+                            List<Message> window = added.window();
+                            assertThat(window)
+                                    .as("writer %d turn %d", writer, n)
+                                    .containsAll(mine);
+                            assertThat(window.size()).isGreaterThanOrEqualTo(lastSize + 1);
+                            for (int k = 1; k < window.size(); k++) {
+                                assertThat(window.get(k).sequence())
+                                        .isGreaterThan(window.get(k - 1).sequence());
+                            }
+                            assertThat(window.get(window.size() - 1).sequence())
+                                    .isGreaterThanOrEqualTo(added.message().sequence());
+                            lastSize = window.size();
+                        }
+                        return mine;
+                    }));
+                }
+                start.countDown();
+                Set<Message> all = new HashSet<>();
+                for (Future<List<Message>> f : futures) {
+                    all.addAll(f.get(5, TimeUnit.MINUTES));
+                }
+                assertThat(store.history())
+                        .containsExactlyInAnyOrderElementsOf(all)
+                        .hasSize(writers * perWriter);
+            } finally {
+                pool.shutdownNow();
             }
         }
     }

@@ -125,11 +125,12 @@ public final class PersistentConversationExample {
         }
     }
 
-    /** Stores the user's message, answers from the context window alone, stores the answer. */
+    /** Stores the user's message and reads the window after it, answers from the window alone, stores the answer. */
     private static String turn(MemoryStore chat, int run, String text, PrintStream out) {
         out.println("  user:      " + text);
-        chat.add(Message.builder(Message.USER, text).metadata("run", run).build());
-        List<Message> window = chat.contextWindow(CONTEXT_TOKENS);
+        List<Message> window = chat.addAndWindow(
+                        Message.builder(Message.USER, text).metadata("run", run).build(), CONTEXT_TOKENS)
+                .window();
         String answer = answer(text, window);
         chat.add(Message.builder(Message.ASSISTANT, answer).metadata("run", run).build());
         out.println("  assistant: " + answer);

@@ -90,8 +90,8 @@ public final class RedisConversationExample {
     /** One turn of a rule-based bot that answers from its context window, as an LLM would from its prompt. */
     private static void turn(MemoryStore store, String userText, PrintStream out) {
         out.printf("  %-10s %s%n", "user:", userText);
-        store.add(Message.user(userText));
-        List<Message> window = store.contextWindow(4000);
+        // The user's message and the window after it in one call: with the window cache, one script call in all.
+        List<Message> window = store.addAndWindow(Message.user(userText), 4000).window();
         String answer = answer(userText, window);
         store.add(Message.assistant(answer));
         out.printf("  %-10s %s%n", "bot:", answer);

@@ -10,6 +10,7 @@ import io.agentmemory.RemovalCause;
 import io.agentmemory.SessionKey;
 import io.agentmemory.TokenCount;
 import io.agentmemory.TokenCounter;
+import io.agentmemory.internal.Checks;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -35,10 +36,7 @@ public final class BackendSupport {
 
     /** Fails with {@link ErrorCode#INVALID_MESSAGE} if {@code message} is null. */
     public static Message requireMessage(Message message) {
-        if (message == null) {
-            throw new InvalidInputException(ErrorCode.INVALID_MESSAGE, "message is missing");
-        }
-        return message;
+        return Checks.message(message);
     }
 
     /** Fails with {@link ErrorCode#INVALID_QUERY} if {@code query} is null. */

@@ -1,5 +1,6 @@
 package io.agentmemory.core.decorator;
 
+import io.agentmemory.Added;
 import io.agentmemory.HistoryQuery;
 import io.agentmemory.MemoryStore;
 import io.agentmemory.Message;
@@ -38,6 +39,11 @@ public abstract class ForwardingMemoryStore implements MemoryStore {
     @Override
     public List<Message> addAll(List<Message> messages) {
         return delegate.addAll(messages);
+    }
+
+    @Override
+    public Added addAndWindow(Message message, int maxTokens) {
+        return delegate.addAndWindow(message, maxTokens);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.agentmemory.core.inmemory;
 
+import io.agentmemory.Added;
 import io.agentmemory.Capability;
 import io.agentmemory.ErrorCode;
 import io.agentmemory.EvictionListener;
@@ -14,6 +15,7 @@ import io.agentmemory.TokenCount;
 import io.agentmemory.TokenCounter;
 import io.agentmemory.core.backend.BackendSupport;
 import io.agentmemory.core.tokens.TokenCounters;
+import io.agentmemory.core.window.ContextWindows;
 import io.agentmemory.internal.Text;
 import io.agentmemory.spi.MemoryContext;
 import java.time.Clock;
@@ -180,6 +182,24 @@ public final class InMemoryMemory implements Memory {
             }
         }
 
+        /** The window is the session as this append left it: both happen under the session's write lock. */
+        @Override
+        public Added addAndWindow(Message message, int maxTokens) {
+            BackendSupport.requireMessage(message);
+            ContextWindows.checkBudget(maxTokens);
+            checkOpen();
+            TokenCount count = BackendSupport.countTokens(context.tokenCounter(), message);
+            while (true) {
+                checkOpen();
+                SessionState state = sessions.computeIfAbsent(key, k -> new SessionState(k, InMemoryMemory.this));
+                Added added = state.appendAndWindow(message, count, maxTokens);
+                if (added != null) {
+                    return added;
+                }
+                sessions.remove(key, state);
+            }
+        }
+
         @Override
         public List<Message> history(HistoryQuery query) {
             checkOpen();
@@ -191,7 +211,7 @@ public final class InMemoryMemory implements Memory {
         @Override
         public List<Message> contextWindow(int maxTokens) {
             checkOpen();
-            io.agentmemory.core.window.ContextWindows.checkBudget(maxTokens);
+            ContextWindows.checkBudget(maxTokens);
             SessionState state = sessions.get(key);
             return state == null ? List.of() : state.contextWindow(maxTokens);
         }

@@ -1,5 +1,6 @@
 package io.agentmemory.core.inmemory;
 
+import io.agentmemory.Added;
 import io.agentmemory.HistoryQuery;
 import io.agentmemory.MemoryException;
 import io.agentmemory.Message;
@@ -11,6 +12,7 @@ import io.agentmemory.ToolCall;
 import io.agentmemory.core.backend.BackendSupport;
 import io.agentmemory.core.backend.PinnedCalls;
 import io.agentmemory.core.window.ContextWindows;
+import io.agentmemory.internal.Checks;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -203,6 +205,20 @@ final class SessionState {
                 return m;
             }
         };
+    }
+
+    /**
+     * Appends one counted message and returns it with the window after it, under one hold of the write lock, so that
+     * no other write comes between; null if this state was discarded and the caller must use a fresh one.
+     */
+    Added appendAndWindow(Message message, TokenCount count, int maxTokens) {
+        lock.writeLock().lock();
+        try {
+            List<Message> stored = append(List.of(message), List.of(count));
+            return stored == null ? null : Checks.added(stored.get(0), () -> contextWindow(maxTokens));
+        } finally {
+            lock.writeLock().unlock();
+        }
     }
 
     List<Message> contextWindow(int maxTokens) {

@@ -25,6 +25,7 @@ final class Meters {
     enum Operation {
         ADD("add"),
         ADD_ALL("addAll"),
+        ADD_AND_WINDOW("addAndWindow"),
         HISTORY("history"),
         CONTEXT_WINDOW("contextWindow"),
         COUNT("count"),
@@ -59,7 +60,7 @@ final class Meters {
             successes.put(op, timer(op, SUCCESS));
         }
         added = Counter.builder(MetricsMemory.MESSAGES_ADDED)
-                .description("Messages stored by add and addAll")
+                .description("Messages stored by add, addAll and addAndWindow")
                 .tag(MetricsMemory.BACKEND_TAG, backend)
                 .register(registry);
         windowMessages = DistributionSummary.builder(MetricsMemory.WINDOW_MESSAGES)

@@ -1,8 +1,11 @@
 package io.agentmemory.core.metrics;
 
+import io.agentmemory.Added;
 import io.agentmemory.ConfigurationException;
+import io.agentmemory.ErrorCode;
 import io.agentmemory.EvictionListener;
 import io.agentmemory.HistoryQuery;
+import io.agentmemory.InvalidInputException;
 import io.agentmemory.Memory;
 import io.agentmemory.MemoryStore;
 import io.agentmemory.Message;
@@ -31,14 +34,16 @@ import org.slf4j.LoggerFactory;
  *   <caption>meters</caption>
  *   <tr><th>name</th><th>type</th><th>tags</th><th>records</th></tr>
  *   <tr><td>{@value #OPERATIONS}</td><td>timer</td><td>operation, backend, outcome</td><td>each call of
- *       {@code add}, {@code addAll}, {@code history} (both forms), {@code contextWindow}, {@code count},
+ *       {@code add}, {@code addAll}, {@code addAndWindow}, {@code history} (both forms), {@code contextWindow},
+ *       {@code count},
  *       {@code clear}, {@code sessions} and {@code delete}; {@code outcome} is {@code success}, the failure's
  *       {@link io.agentmemory.ErrorCode} in lower case ({@code invalid_query}, {@code backend_unavailable}...), or
  *       {@code error} for an exception outside the {@link io.agentmemory.MemoryException} family</td></tr>
  *   <tr><td>{@value #MESSAGES_ADDED}</td><td>counter</td><td>backend</td><td>messages stored by successful
- *       {@code add} and {@code addAll} calls</td></tr>
+ *       {@code add}, {@code addAll} and {@code addAndWindow} calls (and by an {@code addAndWindow} that stored its
+ *       message, then failed with {@code context_budget_exceeded})</td></tr>
  *   <tr><td>{@value #WINDOW_MESSAGES}</td><td>distribution summary</td><td>backend</td><td>the number of messages
- *       of each context window returned</td></tr>
+ *       of each context window returned ({@code addAndWindow}'s included)</td></tr>
  *   <tr><td>{@value #WINDOW_TOKENS}</td><td>distribution summary</td><td>backend</td><td>the stored token total of
  *       each context window returned</td></tr>
  *   <tr><td>{@value #REMOVALS}</td><td>counter</td><td>backend, cause</td><td>messages removed from sessions;
@@ -222,6 +227,25 @@ public final class MetricsMemory extends ForwardingMemory {
             List<Message> stored = time(Operation.ADD_ALL, () -> delegate().addAll(messages), List::size);
             meters.added(stored.size());
             return stored;
+        }
+
+        @Override
+        public Added addAndWindow(Message message, int maxTokens) {
+            Added added;
+            try {
+                added = time(
+                        Operation.ADD_AND_WINDOW,
+                        () -> delegate().addAndWindow(message, maxTokens),
+                        a -> a.window().size());
+            } catch (InvalidInputException e) {
+                if (e.code() == ErrorCode.CONTEXT_BUDGET_EXCEEDED) {
+                    meters.added(1); // the message was stored; only its window failed
+                }
+                throw e;
+            }
+            meters.added(1);
+            meters.window(added.window());
+            return added;
         }
 
         @Override

@@ -5,6 +5,7 @@ import io.agentmemory.InvalidInputException;
 import io.agentmemory.Message;
 import io.agentmemory.TokenCount;
 import io.agentmemory.ToolCall;
+import io.agentmemory.internal.Checks;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -34,11 +35,7 @@ public final class ContextWindows {
      * @throws InvalidInputException with {@link ErrorCode#INVALID_QUERY} if {@code maxTokens < 1}
      */
     public static int checkBudget(int maxTokens) {
-        if (maxTokens < 1) {
-            throw new InvalidInputException(
-                    ErrorCode.INVALID_QUERY, "maxTokens is " + maxTokens + "; a context window needs at least 1");
-        }
-        return maxTokens;
+        return Checks.budget(maxTokens);
     }
 
     /**

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
+import io.agentmemory.Added;
 import io.agentmemory.Capability;
 import io.agentmemory.ErrorCode;
 import io.agentmemory.HistoryQuery;
@@ -80,6 +81,7 @@ class ForwardingCompletenessTest {
             "key()", Set.of(SCOPE), // the caller's key, not the scoped one
             "add(Message)", Set.of(METRICS),
             "addAll(List)", Set.of(METRICS),
+            "addAndWindow(Message,int)", Set.of(METRICS),
             "history(HistoryQuery)", Set.of(METRICS),
             "history()", Set.of(METRICS),
             "contextWindow(int)", Set.of(METRICS),
@@ -92,8 +94,9 @@ class ForwardingCompletenessTest {
      * encrypting {@code add} with a forwarding {@code addAll} would store plaintext). A decorator overrides all
      * methods of a group or none.
      */
-    private static final List<Set<String>> STORE_GROUPS =
-            List.of(Set.of("add(Message)", "addAll(List)"), Set.of("history(HistoryQuery)", "history()"));
+    private static final List<Set<String>> STORE_GROUPS = List.of(
+            Set.of("add(Message)", "addAll(List)", "addAndWindow(Message,int)"),
+            Set.of("history(HistoryQuery)", "history()"));
 
     /**
      * Default methods of {@link Memory} that {@link ForwardingMemory} deliberately routes through another method of
@@ -351,6 +354,9 @@ class ForwardingCompletenessTest {
             return Message.user("returned");
         } else if (type == List.class) {
             return new ArrayList<>(List.of(Message.user("returned")));
+        } else if (type == Added.class) {
+            Message returned = Message.user("returned");
+            return new Added(returned, List.of(returned));
         } else if (type == Set.class) {
             return EnumSet.of(Capability.PERSISTENT);
         } else if (type == boolean.class) {

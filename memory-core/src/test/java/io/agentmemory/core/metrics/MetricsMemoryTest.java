@@ -149,6 +149,42 @@ class MetricsMemoryTest {
     }
 
     @Test
+    void addAndWindowIsOneOperationThatCountsItsMessageAndItsWindow() {
+        Memory memory = configured().set("memory.metrics.tag", "memory").build();
+        MemoryStore store = memory.session(TENANT, SESSION);
+        assertThat(store.addAndWindow(Message.user("a"), 100).window()).hasSize(1);
+        assertThat(store.addAndWindow(Message.user("bb"), 100).window()).hasSize(2);
+        assertThatThrownBy(() -> store.addAndWindow(null, 100))
+                .isInstanceOfSatisfying(
+                        InvalidInputException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_MESSAGE));
+        assertThatThrownBy(() -> store.addAndWindow(Message.user("never"), 0))
+                .isInstanceOfSatisfying(
+                        InvalidInputException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_QUERY));
+        store.add(Message.system("ssssss"));
+        assertThatThrownBy(() -> store.addAndWindow(Message.user("d"), 3))
+                .isInstanceOfSatisfying(
+                        InvalidInputException.class,
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.CONTEXT_BUDGET_EXCEEDED));
+        assertThat(store.count()).isEqualTo(4);
+
+        assertThat(operationCounts("memory"))
+                .containsExactlyInAnyOrderEntriesOf(Map.ofEntries(
+                        entry("add/success", 1L),
+                        entry("addAndWindow/success", 2L),
+                        entry("addAndWindow/invalid_message", 1L),
+                        entry("addAndWindow/invalid_query", 1L),
+                        entry("addAndWindow/context_budget_exceeded", 1L),
+                        entry("count/success", 1L)));
+        assertThat(counter(MetricsMemory.MESSAGES_ADDED, "memory").count())
+                .as("the message of the call whose window failed was stored")
+                .isEqualTo(4.0);
+        DistributionSummary windowMessages = summary(MetricsMemory.WINDOW_MESSAGES, "memory");
+        assertThat(windowMessages.count()).isEqualTo(2);
+        assertThat(windowMessages.totalAmount()).isEqualTo(3.0);
+        assertThat(summary(MetricsMemory.WINDOW_TOKENS, "memory").totalAmount()).isEqualTo(4.0);
+    }
+
+    @Test
     void everyMeterHasExactlyItsDocumentedTagKeys() {
         Memory memory = configured().build();
         MemoryStore store = memory.session(TENANT, SESSION);
@@ -177,7 +213,7 @@ class MetricsMemoryTest {
         assertThat(registry.find(MetricsMemory.OPERATIONS)
                         .tag("outcome", "success")
                         .timers())
-                .hasSize(8);
+                .hasSize(9);
         assertThat(registry.find(MetricsMemory.REMOVALS).counters()).hasSize(RemovalCause.values().length);
         assertTagsAreBounded(List.of(TENANT, SESSION, "hello-zq"));
     }
