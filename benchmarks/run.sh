@@ -82,10 +82,11 @@ suite_setup() {
       overhead=5
       ;;
     redis)
-      # RedisAgentTurnBenchmark 3 N = 3; RedisFloorBenchmark 3 N x 2 codecs = 6; RedisAppendBenchmark 2 N = 2.
+      # RedisAgentTurnBenchmark 3 N x 2 calls = 6; RedisFloorBenchmark 3 N x 2 codecs x 2 windows = 12;
+      # RedisAppendBenchmark 2 N = 2.
       select='io\.agentmemory\.benchmarks\.(RedisAgentTurnBenchmark|RedisFloorBenchmark|RedisAppendBenchmark)\.oneThread$'
       options=()
-      runs=11
+      runs=20
       overhead=3
       ;;
   esac

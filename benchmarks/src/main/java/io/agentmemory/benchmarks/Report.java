@@ -519,40 +519,57 @@ public final class Report {
     static String redisSection(List<Result> results, boolean smoke) {
         StringBuilder md = new StringBuilder(header(results, smoke, Suite.REDIS));
         List<Result> turns = of(results, REDIS_TURN).stream()
-                .sorted(Comparator.comparingInt(Result::threads).thenComparingInt(Result::n))
+                .sorted(Comparator.comparingInt(Result::threads)
+                        .thenComparingInt(Result::n)
+                        .thenComparing(r -> r.param("calls")))
                 .toList();
         md.append("Turn (`RedisAgentTurnBenchmark`) against the plain-Jedis floor (`RedisFloorBenchmark`) with the same"
-                + " threads and N: `codec=none` (raw bytes) is the floor of the target; `codec=json` (the floor plus"
-                + " writing and parsing the messages) is context.\n\n");
+                + " threads and N. `calls=addAndWindow` is the turn of `addAndWindow` (the user's message and the window"
+                + " after it) and `add`; `calls=separate` is `add`, `contextWindow`, `add`. The floor of the target is"
+                + " `codec=none, window=own` (raw bytes; the `LRANGE` a round trip of its own); `window=piped` (the"
+                + " `LRANGE` in the user message's pipeline, two round trips a turn as ours with `addAndWindow`) and"
+                + " `codec=json` (the floor plus writing and parsing the messages) are context.\n\n");
         Table turnTable = new Table(
                 Column.number("threads", true),
                 Column.number("N", false),
+                Column.text("calls", false),
                 Column.number("ours (µs/turn)", false),
                 Column.number("floor, none (µs/turn)", false),
-                Column.number("floor, json (µs/turn)", false),
                 Column.number("ratio none/ours", false),
                 Column.text("target ≥ " + ratio(TURN_TARGET), false),
+                Column.number("floor, none, piped (µs/turn)", false),
+                Column.number("ratio piped/ours (context)", false),
+                Column.number("floor, json (µs/turn)", false),
                 Column.number("ratio json/ours (context)", false));
         List<Check> turnChecks = new ArrayList<>();
         for (Result ours : turns) {
-            Optional<Result> none = find(results, REDIS_FLOOR, ours.threads(), ours.n(), Map.of("codec", "none"));
-            Optional<Result> json = find(results, REDIS_FLOOR, ours.threads(), ours.n(), Map.of("codec", "json"));
+            Optional<Result> none =
+                    find(results, REDIS_FLOOR, ours.threads(), ours.n(), Map.of("codec", "none", "window", "own"));
+            Optional<Result> piped =
+                    find(results, REDIS_FLOOR, ours.threads(), ours.n(), Map.of("codec", "none", "window", "piped"));
+            Optional<Result> json =
+                    find(results, REDIS_FLOOR, ours.threads(), ours.n(), Map.of("codec", "json", "window", "own"));
             Optional<Double> r = none.map(f -> f.micros() / ours.micros());
             String verdict = "floor not measured";
             if (r.isPresent()) {
-                Check check =
-                        new Check("N=" + ours.n() + ", " + threads(ours.threads()), r.get(), r.get() >= TURN_TARGET);
+                Check check = new Check(
+                        "N=" + ours.n() + ", " + threads(ours.threads()) + ", " + ours.param("calls"),
+                        r.get(),
+                        r.get() >= TURN_TARGET);
                 turnChecks.add(check);
                 verdict = passMiss(check);
             }
             turnTable.add(
                     String.valueOf(ours.threads()),
                     String.valueOf(ours.n()),
+                    ours.param("calls"),
                     cost(ours),
                     none.map(Report::cost).orElse("–"),
-                    json.map(Report::cost).orElse("–"),
                     r.map(Report::ratio).orElse("–"),
                     verdict,
+                    piped.map(Report::cost).orElse("–"),
+                    piped.map(f -> ratio(f.micros() / ours.micros())).orElse("–"),
+                    json.map(Report::cost).orElse("–"),
                     json.map(f -> ratio(f.micros() / ours.micros())).orElse("–"));
         }
         md.append(turnTable.render("No turn results in this run."));
