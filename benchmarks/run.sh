@@ -70,15 +70,15 @@ suite_setup() {
       overhead=3
       ;;
     jdbc)
-      # JdbcAgentTurnBenchmark 2 databases x 3 N x 2 otherRows (retention none) = 12; JdbcFloorBenchmark 2 x 3 x 2
-      # = 12; JdbcAppendBenchmark 2 databases x 2 N = 4. About 5 s a fork for the pools, the clean-up of earlier
-      # trials' sessions and the fill.
+      # JdbcAgentTurnBenchmark 2 databases x 3 N x 2 otherRows x 2 calls (retention none) = 24; JdbcFloorBenchmark
+      # 2 x 3 x 2 = 12; JdbcAppendBenchmark 2 databases x 2 N = 4. About 5 s a fork for the pools, the clean-up of
+      # earlier trials' sessions and the fill.
       select='io\.agentmemory\.benchmarks\.(JdbcAgentTurnBenchmark|JdbcFloorBenchmark|JdbcAppendBenchmark)\.oneThread$'
       options=(-p retention=none)
       if [[ -n "$H2_DIR" ]]; then
         options+=(-jvmArgsPrepend "-Dagentmemory.bench.dir=$H2_DIR")
       fi
-      runs=28
+      runs=40
       overhead=5
       ;;
     redis)

@@ -45,6 +45,9 @@ import org.openjdk.jmh.infra.Blackhole;
  *       holds the whole session, as in {@link AgentTurnBenchmark}.
  *   <li>{@code otherRows}: 0, or 1,000,000 messages of 10,000 other sessions in the same tables: the cost of a turn
  *       must not grow with other sessions' data.
+ *   <li>{@code calls}: {@code addAndWindow}, the user message and the window in one call
+ *       ({@link io.agentmemory.MemoryStore#addAndWindow}: with the session's window held, the append's statement
+ *       alone), or {@code separate}, {@code add} then {@code contextWindow}.
  * </ul>
  *
  * <p>Messages: each turn builds its two messages from {@link TurnMessages}' prebuilt texts with a new id
@@ -70,6 +73,10 @@ public class JdbcAgentTurnBenchmark {
 
         @Param({"0", "1000000"})
         public int otherRows;
+
+        /** {@code addAndWindow}: the user message and the window in one call; {@code separate}: add, then window. */
+        @Param({"addAndWindow", "separate"})
+        public String calls;
 
         Memory memory;
         final Queue<Session> opened = new ConcurrentLinkedQueue<>();
@@ -109,12 +116,14 @@ public class JdbcAgentTurnBenchmark {
         TurnMessages messages;
         int budget;
         boolean grows;
+        boolean combined;
 
         @Setup(Level.Trial)
         public void setUp(Shared shared) {
             store = shared.memory.session(JdbcBenchmarkDatabases.TENANT, "turn-" + UUID.randomUUID());
             messages = new TurnMessages(shared.n);
             grows = shared.grows();
+            combined = shared.calls.equals("addAndWindow");
             budget = grows ? shared.n : Integer.MAX_VALUE;
             List<Message> fill = new ArrayList<>(shared.n);
             while (fill.size() < shared.n) {
@@ -130,8 +139,12 @@ public class JdbcAgentTurnBenchmark {
 
         /** One turn; every result goes to the black hole. */
         void turn(Blackhole bh) {
-            bh.consume(store.add(JdbcBenchmarkDatabases.fresh(messages.user())));
-            bh.consume(store.contextWindow(budget));
+            if (combined) {
+                bh.consume(store.addAndWindow(JdbcBenchmarkDatabases.fresh(messages.user()), budget));
+            } else {
+                bh.consume(store.add(JdbcBenchmarkDatabases.fresh(messages.user())));
+                bh.consume(store.contextWindow(budget));
+            }
             bh.consume(store.add(JdbcBenchmarkDatabases.fresh(messages.assistant())));
         }
 

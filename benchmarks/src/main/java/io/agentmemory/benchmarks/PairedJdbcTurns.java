@@ -13,13 +13,15 @@ import java.util.UUID;
 
 /**
  * A paired measurement of {@link JdbcAgentTurnBenchmark}'s turn (retention {@code none}) against
- * {@link JdbcFloorBenchmark}'s, for machines where the cost of a commit drifts during a run: one turn of ours, then one
- * of the floor, then the next pair, each timed on its own, so that both see the same moments of the machine. Prints
- * the median and 90th percentile of each phase (append, window, append) and of whole turns, and the ratio of the
- * medians. It complements the JMH runs; it is not one of them (no forking, its own warm-up of as many pairs again).
+ * {@link JdbcFloorBenchmark}'s, for machines where the cost of a commit drifts during a run: one turn of each kind in
+ * turn, then the next round, each phase timed on its own, so that all see the same moments of the machine. The kinds:
+ * ours with {@code calls=separate} (add, window, add) and with {@code calls=addAndWindow} (addAndWindow, add), each on
+ * a session of its own, and the floor. Prints the median and 90th percentile of each phase and of whole turns, and the
+ * ratios of the medians. It complements the JMH runs; it is not one of them (no forking, its own warm-up of as many
+ * rounds again).
  *
  * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar io.agentmemory.benchmarks.PairedJdbcTurns
- * postgresql|h2 N pairs [otherRows]}; the databases and settings are {@link JdbcBenchmarkDatabases}', with no other
+ * postgresql|h2 N rounds [otherRows]}; the databases and settings are {@link JdbcBenchmarkDatabases}', with no other
  * rows or {@code otherRows} (0 or 1000000, as the JMH parameter; loaded on first use).
  */
 public final class PairedJdbcTurns {
@@ -27,11 +29,11 @@ public final class PairedJdbcTurns {
 
     public static void main(String[] args) throws Exception {
         if (args.length != 3 && args.length != 4) {
-            throw new IllegalArgumentException("usage: PairedJdbcTurns postgresql|h2 N pairs [otherRows]");
+            throw new IllegalArgumentException("usage: PairedJdbcTurns postgresql|h2 N rounds [otherRows]");
         }
         String database = args[0];
         int n = Integer.parseInt(args[1]);
-        int pairs = Integer.parseInt(args[2]);
+        int rounds = Integer.parseInt(args[2]);
         int otherRows = args.length == 4 ? Integer.parseInt(args[3]) : 0;
         String url = JdbcBenchmarkDatabases.url(database, otherRows);
         JdbcBenchmarkDatabases.prepare(url, otherRows);
@@ -39,6 +41,7 @@ public final class PairedJdbcTurns {
                         JdbcBenchmarkDatabases.settings(url), JdbcBenchmarkDatabases.context(Retention.none()));
                 HikariDataSource pool = JdbcBenchmarkDatabases.pool(url)) {
             MemoryStore store = memory.session(JdbcBenchmarkDatabases.TENANT, "turn-" + UUID.randomUUID());
+            MemoryStore combined = memory.session(JdbcBenchmarkDatabases.TENANT, "turn-" + UUID.randomUUID());
             String floorSession = "turn-" + UUID.randomUUID();
             TurnMessages messages = new TurnMessages(n);
             List<Message> fill = new ArrayList<>(n);
@@ -47,11 +50,27 @@ public final class PairedJdbcTurns {
                 fill.add(JdbcBenchmarkDatabases.fresh(messages.assistant()));
             }
             store.addAll(fill.subList(0, n));
+            combined.addAll(fill.subList(0, n).stream()
+                    .map(JdbcBenchmarkDatabases::fresh)
+                    .toList());
             JdbcBenchmarkDatabases.insertFloor(pool, floorSession, fill.subList(0, n));
-            long[][] t = new long[8][pairs];
+            String[] names = {
+                "ours, separate: add",
+                "ours, separate: window",
+                "ours, separate: add",
+                "ours, separate: turn",
+                "ours, addAndWindow: addAndWindow",
+                "ours, addAndWindow: add",
+                "ours, addAndWindow: turn",
+                "floor: insert",
+                "floor: select",
+                "floor: insert",
+                "floor: turn"
+            };
+            long[][] t = new long[names.length][rounds];
             long sink = 0;
-            for (int round = 0; round < 2; round++) { // the first round warms up
-                for (int i = 0; i < pairs; i++) {
+            for (int warm = 0; warm < 2; warm++) { // the first pass warms up
+                for (int i = 0; i < rounds; i++) {
                     long a = System.nanoTime();
                     sink += store.add(JdbcBenchmarkDatabases.fresh(messages.user()))
                             .sequence();
@@ -61,41 +80,46 @@ public final class PairedJdbcTurns {
                     sink += store.add(JdbcBenchmarkDatabases.fresh(messages.assistant()))
                             .sequence();
                     long d = System.nanoTime();
-                    JdbcFloorBenchmark.insert(pool, floorSession, JdbcBenchmarkDatabases.fresh(messages.user()));
+                    sink += combined.addAndWindow(JdbcBenchmarkDatabases.fresh(messages.user()), n)
+                            .window()
+                            .size();
                     long e = System.nanoTime();
-                    sink += JdbcFloorBenchmark.window(pool, floorSession, n).size();
+                    sink += combined.add(JdbcBenchmarkDatabases.fresh(messages.assistant()))
+                            .sequence();
                     long f = System.nanoTime();
-                    JdbcFloorBenchmark.insert(pool, floorSession, JdbcBenchmarkDatabases.fresh(messages.assistant()));
+                    JdbcFloorBenchmark.insert(pool, floorSession, JdbcBenchmarkDatabases.fresh(messages.user()));
                     long g = System.nanoTime();
-                    long[] phases = {b - a, c - b, d - c, d - a, e - d, f - e, g - f, g - d};
+                    sink += JdbcFloorBenchmark.window(pool, floorSession, n).size();
+                    long h = System.nanoTime();
+                    JdbcFloorBenchmark.insert(pool, floorSession, JdbcBenchmarkDatabases.fresh(messages.assistant()));
+                    long j = System.nanoTime();
+                    long[] phases = {b - a, c - b, d - c, d - a, e - d, f - e, f - d, g - f, h - g, j - h, j - f};
                     for (int k = 0; k < phases.length; k++) {
                         t[k][i] = phases[k];
                     }
                 }
             }
-            String[] names = {
-                "ours: add", "ours: window", "ours: add", "ours: turn",
-                "floor: insert", "floor: select", "floor: insert", "floor: turn"
-            };
             System.out.printf(
                     Locale.ROOT,
-                    "%s, N=%d, %d other rows, %d pairs (after as many to warm up)%n",
+                    "%s, N=%d, %d other rows, %d rounds (after as many to warm up)%n",
                     database,
                     n,
                     otherRows,
-                    pairs);
+                    rounds);
             for (int k = 0; k < names.length; k++) {
                 System.out.printf(
                         Locale.ROOT,
-                        "%-14s median %8.1f us   p90 %8.1f us%n",
+                        "%-34s median %8.1f us   p90 %8.1f us%n",
                         names[k],
                         PairedRedisTurns.median(t[k]),
                         PairedRedisTurns.p90(t[k]));
             }
+            double floor = PairedRedisTurns.median(t[10]);
             System.out.printf(
                     Locale.ROOT,
-                    "ratio of median turns, floor/ours: %.2fx (%d)%n",
-                    PairedRedisTurns.median(t[7]) / PairedRedisTurns.median(t[3]),
+                    "ratios of median turns: floor / ours separate %.2fx, floor / ours addAndWindow %.2fx (%d)%n",
+                    floor / PairedRedisTurns.median(t[3]),
+                    floor / PairedRedisTurns.median(t[6]),
                     sink & 1);
         }
     }

@@ -388,18 +388,22 @@ public final class Report {
                 .thenComparingInt(r -> Integer.parseInt(r.params().getOrDefault("otherRows", "0")))
                 .thenComparing(r -> "none".equals(r.param("retention")) ? 0 : 1)
                 .thenComparingInt(Result::threads)
-                .thenComparingInt(Result::n);
+                .thenComparingInt(Result::n)
+                .thenComparing(r -> r.param("calls"));
         List<Result> turns = of(results, JDBC_TURN).stream().sorted(order).toList();
 
         md.append("Turn (`JdbcAgentTurnBenchmark`) against the plain-JDBC floor (`JdbcFloorBenchmark`) with the same"
-                + " database, other rows, threads and N. The target applies to the append-only turn (retention"
-                + " `none`); the floor never deletes, so a `max-messages` turn is shown without one.\n\n");
+                + " database, other rows, threads and N. `calls=addAndWindow` is the turn of `addAndWindow` (the user's"
+                + " message and the window after it) and `add`; `calls=separate` is `add`, `contextWindow`, `add`. The"
+                + " target applies to the append-only turn (retention `none`); the floor never deletes, so a"
+                + " `max-messages` turn is shown without one.\n\n");
         Table turnTable = new Table(
                 Column.text("database", true),
                 Column.number("other rows", true),
                 Column.text("retention", true),
                 Column.number("threads", true),
                 Column.number("N", false),
+                Column.text("calls", false),
                 Column.number("ours (µs/turn)", false),
                 Column.number("floor (µs/turn)", false),
                 Column.number("ratio floor/ours", false),
@@ -429,6 +433,7 @@ public final class Report {
                     ours.param("retention"),
                     String.valueOf(ours.threads()),
                     String.valueOf(ours.n()),
+                    ours.param("calls"),
                     cost(ours),
                     floor.map(Report::cost).orElse("–"),
                     r.map(Report::ratio).orElse("–"),
@@ -443,6 +448,7 @@ public final class Report {
                 Column.text("retention", true),
                 Column.number("threads", true),
                 Column.number("N", false),
+                Column.text("calls", false),
                 Column.number("other rows", true),
                 Column.number("ours, empty (µs/turn)", false),
                 Column.number("ours, other rows (µs/turn)", false),
@@ -476,6 +482,7 @@ public final class Report {
                     loaded.param("retention"),
                     String.valueOf(loaded.threads()),
                     String.valueOf(loaded.n()),
+                    loaded.param("calls"),
                     rows(loaded.param("otherRows")),
                     cost(base.get()),
                     cost(loaded),
@@ -647,8 +654,9 @@ public final class Report {
     }
 
     private static String jdbcWhere(Result r) {
+        String calls = r.param("calls");
         return r.param("database") + ", " + rows(r.param("otherRows")) + " other rows, N=" + r.n() + ", "
-                + threads(r.threads());
+                + threads(r.threads()) + (calls.isEmpty() ? "" : ", " + calls);
     }
 
     private static String threads(int threads) {

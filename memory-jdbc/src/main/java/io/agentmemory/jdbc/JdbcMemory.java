@@ -2,6 +2,7 @@ package io.agentmemory.jdbc;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.agentmemory.Added;
 import io.agentmemory.BackendUnavailableException;
 import io.agentmemory.Capability;
 import io.agentmemory.ConfigurationException;
@@ -243,6 +244,11 @@ public final class JdbcMemory implements Memory {
         }
     }
 
+    /** How many windows of {@code addAndWindow} were made from a held window and the appended message alone. */
+    long windowsFromAppends() {
+        return backend.windowsFromAppends();
+    }
+
     @Override
     public String toString() {
         return description;
@@ -272,6 +278,14 @@ public final class JdbcMemory implements Memory {
             checkOpen();
             return backend.append(key, List.of(BackendSupport.requireMessage(message)))
                     .get(0);
+        }
+
+        @Override
+        public Added addAndWindow(Message message, int maxTokens) {
+            BackendSupport.requireMessage(message);
+            ContextWindows.checkBudget(maxTokens);
+            checkOpen();
+            return backend.addAndWindow(key, message, maxTokens);
         }
 
         @Override

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.agentmemory.Added;
 import io.agentmemory.EvictionListener;
 import io.agentmemory.HistoryQuery;
 import io.agentmemory.Memory;
@@ -190,6 +191,40 @@ class PostgresPushdownTest {
         assertThat(second).hasSize(first.size() + 1).endsWith(added);
         assertThat(second.subList(0, first.size())).isEqualTo(first);
         assertThat(second).isEqualTo(store.history());
+    }
+
+    /**
+     * {@code addAndWindow} on a session whose window is held: the append's one statement, which also returns what the
+     * held window needs to be brought up to date; no window statement. After another writer's append, the window is
+     * read: two statements.
+     */
+    @Test
+    void addAndWindowOnAHeldWindowIsTheAppendAlone() {
+        SessionKey key = SessionKey.of("pushdown", "turns-" + System.nanoTime());
+        MemoryStore store = memory.session(key);
+        store.addAll(messages(500, "t"));
+        List<Message> window = store.contextWindow(Integer.MAX_VALUE);
+        for (int i = 0; i < 3; i++) {
+            log.clear();
+            Added added = store.addAndWindow(Message.user("turn " + i), Integer.MAX_VALUE);
+            assertThat(log.executed()).singleElement().asString().startsWith("WITH ex AS");
+            assertThat(added.window()).hasSize(window.size() + 1).endsWith(added.message());
+            assertThat(added.window().subList(0, window.size())).isEqualTo(window);
+            window = added.window();
+        }
+        assertThat(window).isEqualTo(store.history());
+        try (Memory elsewhere = JdbcMemory.open(
+                log.dataSource(),
+                JdbcSettings.builder().build(),
+                new MemoryContext(
+                        new MutableClock(START), new TckTokenCounter(), Retention.none(), EvictionListener.NONE))) {
+            elsewhere.session(key).add(Message.user("from elsewhere"));
+        }
+        log.clear();
+        Added added = store.addAndWindow(Message.user("after theirs"), Integer.MAX_VALUE);
+        assertThat(log.executed()).hasSize(2);
+        assertThat(added.window()).extracting(Message::content).endsWith("from elsewhere", "after theirs");
+        assertThat(added.window()).isEqualTo(store.history());
     }
 
     /**

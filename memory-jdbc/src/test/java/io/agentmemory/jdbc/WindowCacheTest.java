@@ -2,6 +2,7 @@ package io.agentmemory.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.agentmemory.Added;
 import io.agentmemory.EvictionListener;
 import io.agentmemory.Memory;
 import io.agentmemory.MemoryStore;
@@ -59,11 +60,11 @@ class WindowCacheTest {
 
     /** Tables of their own: a new H2 file database, or a new table prefix in the PostgreSQL test database. */
     private record Db(String url, String prefix) {
-        Memory open(int cache, Retention retention) {
+        JdbcMemory open(int cache, Retention retention) {
             return open(cache, retention, Clock.systemUTC(), 4);
         }
 
-        Memory open(int cache, Retention retention, Clock clock, int poolSize) {
+        JdbcMemory open(int cache, Retention retention, Clock clock, int poolSize) {
             return JdbcMemory.open(
                     JdbcSettings.builder()
                             .url(url)
@@ -233,6 +234,130 @@ class WindowCacheTest {
             List<Message> window = mine.session(KEY).contextWindow(100_000);
             assertThat(window).hasSize(31).endsWith(instead).doesNotContain(lost);
             assertThat(window).isEqualTo(plain.session(KEY).contextWindow(100_000));
+        }
+    }
+
+    /**
+     * {@code addAndWindow} after the memory's own window: the window is the entry and the appended message, the held
+     * messages the same instances; with pinned messages, tool calls and a result appended too; and what another
+     * process appended in between is seen.
+     */
+    @ParameterizedTest
+    @MethodSource("databases")
+    void addAndWindowBringsTheHeldWindowUpToDate(String database) {
+        Db db = db(database);
+        try (JdbcMemory mine = db.open(10_000, Retention.none());
+                Memory theirs = db.open(10_000, Retention.none());
+                Memory plain = db.open(0, Retention.none())) {
+            MemoryStore store = mine.session(KEY);
+            store.add(Message.builder(Message.SYSTEM, "be brief").pinned().build());
+            fill(store, "m", 30);
+            List<Message> window = store.contextWindow(100_000);
+            List<Message> turns = List.of(
+                    Message.user("plain"),
+                    Message.builder(Message.USER, "a pinned fact").pinned().build(),
+                    Message.assistant("", List.of(new ToolCall("c1", "lookup", "{}"))),
+                    Message.tool("c1", "result"),
+                    Message.builder(Message.ASSISTANT, "")
+                            .toolCalls(List.of(new ToolCall("c2", "lookup", "{}")))
+                            .pinned()
+                            .build(),
+                    Message.tool("c2", "pinned result"),
+                    Message.user("last"));
+            long fromAppends = mine.windowsFromAppends();
+            for (Message m : turns) {
+                Added added = store.addAndWindow(m, 100_000);
+                assertThat(added.window())
+                        .as("after %s", m)
+                        .isEqualTo(plain.session(KEY).contextWindow(100_000));
+                assertThat(added.window()).containsExactlyInAnyOrderElementsOf(store.history());
+                assertThat(added.window()).as("held, not read again").contains(window.get(5));
+                assertThat(added.window().stream().filter(w -> w == window.get(5)))
+                        .as("held, not read again")
+                        .hasSize(1);
+            }
+            // H2 counts tool results in a batch, which does not return the session's counters: one window is read.
+            assertThat(mine.windowsFromAppends() - fromAppends)
+                    .isEqualTo(database.equals("h2") ? turns.size() - 2 : turns.size());
+            theirs.session(KEY).add(Message.user("theirs"));
+            fromAppends = mine.windowsFromAppends();
+            Added added = store.addAndWindow(Message.user("mine"), 100_000);
+            assertThat(added.window()).extracting(Message::content).endsWith("theirs", "mine");
+            assertThat(added.window()).isEqualTo(plain.session(KEY).contextWindow(100_000));
+            assertThat(mine.windowsFromAppends()).isEqualTo(fromAppends);
+            added = store.addAndWindow(Message.user("small"), 20);
+            assertThat(added.window())
+                    .isEqualTo(plain.session(KEY).contextWindow(20))
+                    .endsWith(added.message());
+        }
+    }
+
+    /**
+     * The put-back of {@link #aSessionPutBackFromAnOlderCopyAndWrittenAgainIsReadAnew}, then {@code addAndWindow}: the
+     * append finds the epoch, last sequence number and count the held window had, plus one, but the held window's
+     * newest message is gone, so the window is read.
+     */
+    @ParameterizedTest
+    @MethodSource("databases")
+    void addAndWindowAfterAPutBackAndAnotherWriteReadsTheWindow(String database) throws Exception {
+        Db db = db(database);
+        try (JdbcMemory mine = db.open(10_000, Retention.none());
+                Memory theirs = db.open(10_000, Retention.none());
+                Memory plain = db.open(0, Retention.none())) {
+            fill(mine.session(KEY), "a", 10);
+            assertThat(mine.session(KEY).contextWindow(100_000)).hasSize(10);
+            Message lost = mine.session(KEY)
+                    .addAndWindow(Message.user("lost"), 100_000)
+                    .message();
+            Message instead = putBackAndWriteElsewhere(db, lost, theirs);
+            long fromAppends = mine.windowsFromAppends();
+            Added added = mine.session(KEY).addAndWindow(Message.user("next"), 100_000);
+            assertThat(added.window()).endsWith(instead, added.message()).doesNotContain(lost);
+            assertThat(added.window()).isEqualTo(plain.session(KEY).contextWindow(100_000));
+            assertThat(mine.windowsFromAppends()).isEqualTo(fromAppends);
+        }
+    }
+
+    /**
+     * Another process removes a held message (its counters kept right) before {@code addAndWindow}: the last sequence
+     * number is the held window's plus one, but the count is not, so the window is read and leaves the message out.
+     */
+    @ParameterizedTest
+    @MethodSource("databases")
+    void addAndWindowAfterAMessageRemovedElsewhereReadsTheWindow(String database) throws Exception {
+        Db db = db(database);
+        try (JdbcMemory mine = db.open(10_000, Retention.none());
+                Memory plain = db.open(0, Retention.none())) {
+            fill(mine.session(KEY), "a", 10);
+            List<Message> held = mine.session(KEY).contextWindow(100_000);
+            removeElsewhere(db, held.get(4).sequence());
+            Added added = mine.session(KEY).addAndWindow(Message.user("next"), 100_000);
+            assertThat(added.window()).hasSize(10).doesNotContain(held.get(4)).endsWith(added.message());
+            assertThat(added.window()).isEqualTo(plain.session(KEY).contextWindow(100_000));
+            assertThat(mine.windowsFromAppends()).isZero();
+        }
+    }
+
+    /** With retention at its limit, an append that removes messages does not bring the window up to date itself. */
+    @ParameterizedTest
+    @MethodSource("databases")
+    void addAndWindowWhoseRetentionRemovesMessagesReadsTheWindow(String database) {
+        Db db = db(database);
+        try (JdbcMemory mine = db.open(10_000, Retention.maxMessages(20));
+                Memory plain = db.open(0, Retention.maxMessages(20))) {
+            MemoryStore store = mine.session(KEY);
+            fill(store, "r", 19);
+            store.contextWindow(100_000);
+            Added added = store.addAndWindow(Message.user("twentieth"), 100_000);
+            assertThat(added.window()).hasSize(20).isEqualTo(plain.session(KEY).contextWindow(100_000));
+            assertThat(mine.windowsFromAppends()).isEqualTo(1);
+            for (int i = 0; i < 5; i++) {
+                added = store.addAndWindow(Message.user("over " + i), 100_000);
+                assertThat(added.window())
+                        .hasSize(20)
+                        .isEqualTo(plain.session(KEY).contextWindow(100_000));
+            }
+            assertThat(mine.windowsFromAppends()).isEqualTo(1);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.agentmemory.jdbc.internal;
 
+import io.agentmemory.Added;
 import io.agentmemory.BackendUnavailableException;
 import io.agentmemory.ErrorCode;
 import io.agentmemory.EvictionListener;
@@ -16,6 +17,7 @@ import io.agentmemory.core.backend.BackendSupport;
 import io.agentmemory.core.backend.PinnedCalls;
 import io.agentmemory.core.json.MessageJson;
 import io.agentmemory.core.window.ContextWindows;
+import io.agentmemory.internal.Checks;
 import io.agentmemory.spi.MemoryContext;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -36,6 +38,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
 
@@ -65,6 +68,7 @@ public final class Backend {
     private final boolean reporting;
     private final BooleanSupplier closed;
     private final WindowCache windowCache;
+    private final LongAdder appendWindows = new LongAdder();
 
     /** @param windowCache how many decoded messages to keep for context windows, across sessions; 0 for none */
     public Backend(
@@ -82,6 +86,78 @@ public final class Backend {
 
     /** Appends messages (already checked by the caller) and applies retention; see {@code MemoryStore#addAll}. */
     public List<Message> append(SessionKey key, List<Message> batch) {
+        return append(key, batch, "").messages();
+    }
+
+    /**
+     * See {@code MemoryStore#addAndWindow}; the arguments are checked by the caller. When the session's cache entry
+     * was the session as of just before the append and retention removed nothing, the session after the append is the
+     * entry plus the appended message: the window is made from them, with no statement of its own unless the budget
+     * reaches below the entry's run. The append's statement tells: its epoch, and the sequence number it handed out
+     * one more than the entry's last (no other message was appended since the entry was made), the entry's newest
+     * message still stored under its number (the session was not put back from an older copy), and the message count
+     * one more than the entry's (nothing was deleted since; {@link #windowFrom} checks it, as for a read). Otherwise
+     * the window is read as {@link #contextWindow} reads it.
+     */
+    public Added addAndWindow(SessionKey key, Message message, int maxTokens) {
+        WindowCache.Entry cached = windowCache.enabled() ? windowCache.get(key) : null;
+        Appended appended = append(
+                key, List.of(message), cached == null ? "" : cached.newest().id());
+        Message stored = appended.messages().get(0);
+        After after = appended.after();
+        return Checks.added(stored, () -> {
+            if (cached != null
+                    && after != null
+                    && after.epoch() == cached.epoch()
+                    && stored.sequence() == cached.lastSeq() + 1
+                    && after.anchor() == cached.newest().sequence()
+                    && (cached.exhausted() || cached.exceeds(maxTokens))) {
+                Instant cutoff = expiryCutoff();
+                Header header = new Header(0, after.epoch(), stored.sequence(), after.count(), 1, after.head(), -1);
+                List<Message> window = run("read the context window of", key, false, c -> {
+                    Sql.Params keyParams = keyParams(key);
+                    if (cutoff != null) {
+                        keyParams.instant("cutoff", cutoff);
+                    }
+                    List<Message> added = List.of(stored);
+                    return windowFrom(
+                            c,
+                            key,
+                            keyParams,
+                            maxTokens,
+                            cutoff,
+                            cached,
+                            header,
+                            after.pinned() ? added : List.of(),
+                            after.pinned() ? List.of() : added);
+                });
+                if (window != null) {
+                    appendWindows.increment();
+                    return window;
+                }
+            }
+            return contextWindow(key, maxTokens);
+        });
+    }
+
+    /** How many windows of {@code addAndWindow} were made from the cache entry and the appended message alone. */
+    public long windowsFromAppends() {
+        return appendWindows.sum();
+    }
+
+    /**
+     * What an append did: the messages as stored and, for one new message appended with the counters returned (and
+     * nothing removed by retention), what the session was after it.
+     */
+    private record Appended(List<Message> messages, After after) {}
+
+    /**
+     * The session right after appending one message: its epoch, message count and head, whether the message is stored
+     * pinned, and the sequence number of the anchor the append was given (-1 for none).
+     */
+    private record After(long epoch, long count, long head, long anchor, boolean pinned) {}
+
+    private Appended append(SessionKey key, List<Message> batch, String anchor) {
         List<TokenCount> counts = BackendSupport.countTokens(context.tokenCounter(), batch);
         List<Prepared> prepared = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
@@ -89,17 +165,15 @@ public final class Backend {
         }
         if (prepared.size() == 1 && dialect.singleAppend().isPresent()) {
             Prepared p = prepared.get(0);
-            Message stored = run("append a message to", key, !retention.isNone(), c -> appendOne(c, key, p));
-            return List.of(stored);
+            return run("append a message to", key, !retention.isNone(), c -> appendOne(c, key, p, anchor));
         }
         if (prepared.size() == 1
                 && dialect.countAppend().isPresent()
                 && !prepared.get(0).message().isToolResult()) {
             Prepared p = prepared.get(0);
-            Message stored = run("append a message to", key, true, c -> appendCounted(c, key, p));
-            return List.of(stored);
+            return run("append a message to", key, true, c -> appendCounted(c, key, p, anchor));
         }
-        return run("append messages to", key, true, c -> appendBatch(c, key, prepared));
+        return new Appended(run("append messages to", key, true, c -> appendBatch(c, key, prepared)), null);
     }
 
     /** A message ready to store: its body, filter form and tool-call fields. */
@@ -139,24 +213,30 @@ public final class Backend {
         return params;
     }
 
-    private Message appendOne(Connection c, SessionKey key, Prepared p) throws SQLException {
+    private Appended appendOne(Connection c, SessionKey key, Prepared p, String anchor) throws SQLException {
         Message m = p.message();
         boolean oldest = retention.maxAge().isPresent();
         Sql sql = dialect.singleAppend().orElseThrow().statement(m.isToolResult(), oldest);
-        Sql.Params params = messageParams(c, key, p).set("pinned", m.isPinned()).set("epoch", WindowCache.newEpoch());
+        Sql.Params params = messageParams(c, key, p)
+                .set("pinned", m.isPinned())
+                .set("epoch", WindowCache.newEpoch())
+                .set("anchor", anchor);
         long seq;
         boolean pinned;
         long unpinnedCount;
         long unpinnedTokens;
         long head;
         OffsetDateTime oldestTimestamp;
+        After after;
         try (PreparedStatement ps = sql.prepare(c, params);
                 ResultSet rs = ps.executeQuery()) {
             if (!rs.next()) {
                 throw new IllegalStateException("the append statement returned no row");
             }
             if (rs.getBoolean(1)) {
-                return decode(key, new Dialect.RawRow(rs.getLong(2), rs.getInt(7), rs.getString(8), rs.getString(9)));
+                Message known =
+                        decode(key, new Dialect.RawRow(rs.getLong(2), rs.getInt(7), rs.getString(8), rs.getString(9)));
+                return new Appended(List.of(known), null);
             }
             seq = rs.getLong(2);
             pinned = rs.getBoolean(3);
@@ -164,6 +244,7 @@ public final class Backend {
             unpinnedTokens = rs.getLong(5);
             oldestTimestamp = rs.getObject(6, OffsetDateTime.class);
             head = rs.getLong(10);
+            after = new After(rs.getLong(11), rs.getLong(12), head, rs.getLong(13), pinned);
         }
         if (!retention.isNone()) {
             Instant cutoff = expiryCutoff();
@@ -171,9 +252,11 @@ public final class Backend {
                     && ((!pinned && m.timestamp().isBefore(cutoff))
                             || (oldestTimestamp != null
                                     && oldestTimestamp.toInstant().isBefore(cutoff)));
-            applyRetention(c, key, unpinnedCount, unpinnedTokens, head, mayExpire ? cutoff : null);
+            if (applyRetention(c, key, unpinnedCount, unpinnedTokens, head, mayExpire ? cutoff : null) > 0) {
+                after = null;
+            }
         }
-        return m.stored(seq, p.count());
+        return new Appended(List.of(m.stored(seq, p.count())), after);
     }
 
     /**
@@ -181,7 +264,7 @@ public final class Backend {
      * in the session's row (and locks it), the insert stores it. A session without a row yet, or an id already stored
      * (the insert's unique-key conflict: the counted message is rolled back), goes the way of a batch.
      */
-    private Message appendCounted(Connection c, SessionKey key, Prepared p) throws SQLException {
+    private Appended appendCounted(Connection c, SessionKey key, Prepared p, String anchor) throws SQLException {
         Message m = p.message();
         boolean pinned = m.isPinned();
         Sql.Params params = messageParams(c, key, p)
@@ -189,20 +272,23 @@ public final class Backend {
                 .set("pinned_add", pinned ? 1L : 0L)
                 .set("unpinned_add", pinned ? 0L : 1L)
                 .set("tokens_add", pinned ? 0L : (long) p.count().tokens())
-                .set("epoch", WindowCache.newEpoch());
+                .set("epoch", WindowCache.newEpoch())
+                .set("anchor", anchor);
         long seq;
         long unpinnedCount;
         long unpinnedTokens;
         long head;
+        After after;
         try (PreparedStatement ps = dialect.countAppend().orElseThrow().prepare(c, params);
                 ResultSet rs = ps.executeQuery()) {
             if (!rs.next()) {
-                return appendBatch(c, key, List.of(p)).get(0);
+                return new Appended(appendBatch(c, key, List.of(p)), null);
             }
             seq = rs.getLong(1);
             unpinnedCount = rs.getLong(2);
             unpinnedTokens = rs.getLong(3);
             head = rs.getLong(4);
+            after = new After(rs.getLong(5), rs.getLong(6), head, rs.getLong(7), pinned);
         }
         try (PreparedStatement ps = dialect.insertMessage.prepare(c, params.set("seq", seq))) {
             ps.executeUpdate();
@@ -211,12 +297,12 @@ public final class Backend {
                 throw e;
             }
             c.rollback();
-            return appendBatch(c, key, List.of(p)).get(0);
+            return new Appended(appendBatch(c, key, List.of(p)), null);
         }
-        if (!retention.isNone()) {
-            applyRetention(c, key, unpinnedCount, unpinnedTokens, head, expiryCutoff());
+        if (!retention.isNone() && applyRetention(c, key, unpinnedCount, unpinnedTokens, head, expiryCutoff()) > 0) {
+            after = null;
         }
-        return m.stored(seq, p.count());
+        return new Appended(List.of(m.stored(seq, p.count())), after);
     }
 
     private List<Message> appendBatch(Connection c, SessionKey key, List<Prepared> batch) throws SQLException {
@@ -313,19 +399,20 @@ public final class Backend {
      *
      * @param head no unpinned message of the session has a lower sequence number (0 if unknown)
      * @param expiryCutoff the expiry cutoff if expired messages may exist, else null
+     * @return how many messages it removed
      */
-    private void applyRetention(
+    private int applyRetention(
             Connection c, SessionKey key, long unpinnedCount, long unpinnedTokens, long head, Instant expiryCutoff)
             throws SQLException {
         if (expiryCutoff == null && !RetentionPlan.overLimits(retention, unpinnedCount, unpinnedTokens)) {
-            return;
+            return 0;
         }
         Sql.Params keyParams = keyParams(key);
         RetentionPlan plan = new RetentionPlan(c, dialect, keyParams, key, unpinnedCount, unpinnedTokens, head);
         plan.apply(retention, expiryCutoff);
         Map<Long, RemovalCause> removed = plan.removed();
         if (removed.isEmpty()) {
-            return;
+            return 0;
         }
         long[] seqs = removed.keySet().stream().mapToLong(Long::longValue).toArray();
         List<Dialect.RawRow> rows = dialect.deleteBySeq(
@@ -342,7 +429,7 @@ public final class Backend {
                     + " but " + rows.size() + " were stored; the session changed under its lock");
         }
         if (!reporting) {
-            return;
+            return rows.size();
         }
         Map<RemovalCause, List<Message>> byCause = new EnumMap<>(RemovalCause.class);
         for (Dialect.RawRow row : rows) {
@@ -351,6 +438,7 @@ public final class Backend {
         }
         byCause.values().forEach(list -> list.sort(Comparator.comparingLong(Message::sequence)));
         BackendSupport.report(context.evictionListener(), key, byCause);
+        return rows.size();
     }
 
     /** Deletes a session, reporting its messages as {@link RemovalCause#CLEARED}; whether it held any. */
@@ -590,6 +678,33 @@ public final class Backend {
         if (header.epoch() != cached.epoch() || header.above() > pinnedRows.size() + rows.size()) {
             return null;
         }
+        List<Message> newPinned = new ArrayList<>(pinnedRows.size());
+        for (Dialect.RawRow row : pinnedRows) {
+            newPinned.add(decode(key, row));
+        }
+        List<Message> newUnpinned = new ArrayList<>(rows.size());
+        for (Dialect.RawRow row : rows) {
+            newUnpinned.add(decode(key, row));
+        }
+        return windowFrom(c, key, keyParams, maxTokens, cutoff, cached, header, newPinned, newUnpinned);
+    }
+
+    /**
+     * A window from a cache entry of the session's epoch and the messages added after its last sequence number (the
+     * pinned ones ascending, the others newest first, {@code header.above()} in all); null when the session's count
+     * tells that rows the entry knew of were deleted otherwise than from the head (see {@link #windowSince}).
+     */
+    private List<Message> windowFrom(
+            Connection c,
+            SessionKey key,
+            Sql.Params keyParams,
+            int maxTokens,
+            Instant cutoff,
+            WindowCache.Entry cached,
+            Header header,
+            List<Message> newPinned,
+            List<Message> newUnpinned)
+            throws SQLException {
         List<Message> held = cached.taken();
         boolean whole = cached.count() == cached.pinned().size() + held.size();
         if (header.count() - header.above() != cached.count()) {
@@ -604,13 +719,10 @@ public final class Backend {
             }
         }
         List<Message> pinned = new ArrayList<>(cached.pinned());
-        for (Dialect.RawRow row : pinnedRows) {
-            pinned.add(decode(key, row));
-        }
-        List<Message> newest = new ArrayList<>(rows.size() + held.size());
+        pinned.addAll(newPinned);
+        List<Message> newest = new ArrayList<>(newUnpinned.size() + held.size());
         boolean dropped = false;
-        for (Dialect.RawRow row : rows) {
-            Message m = decode(key, row);
+        for (Message m : newUnpinned) {
             if (expired(m, cutoff)) {
                 dropped = true;
             } else {

@@ -146,7 +146,12 @@ public abstract class Dialect {
     }
 
     /** SQL for the sequence number of the message whose id is {@code {anchor}}, -1 for none. */
-    private String anchorSeq() {
+    /**
+     * SQL for the sequence number of the message whose id is {@code {anchor}} (the newest message of a window cache
+     * entry), -1 for none: read with a window, or an append, it tells whether the session was put back from an older
+     * copy (see {@link WindowCache}).
+     */
+    protected String anchorSeq() {
         return "COALESCE((SELECT seq FROM " + m + " WHERE " + BY_ID.replace("{ids}", "{anchor}") + "), -1)";
     }
 
@@ -410,7 +415,8 @@ public abstract class Dialect {
      * For dialects without a {@link #singleAppend()}: a query that counts one message of a session in its row
      * ({@code last_seq} plus one, {@code pinned_add}, {@code unpinned_add}, {@code tokens_add} added to the counters, an
      * {@code epoch} where there is none), locking the row until commit, and returns the new {@code last_seq},
-     * {@code unpinned_count}, {@code unpinned_tokens} and head; no row if the session has none. Then
+     * {@code unpinned_count}, {@code unpinned_tokens}, head, epoch and message count, and the sequence number of the
+     * message whose id is {@code {anchor}} (see {@link #anchorSeq()}); no row if the session has none. Then
      * {@link #insertMessage} stores the message with that sequence number, in the same transaction.
      */
     public Optional<Sql> countAppend() {

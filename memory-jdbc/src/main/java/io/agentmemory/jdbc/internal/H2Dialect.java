@@ -57,7 +57,8 @@ public final class H2Dialect extends Dialect {
         deleteBySeq = Sql.of("DELETE FROM " + m + " WHERE " + KEY + " AND seq = {seq}");
         updateUnpinned = Sql.of("UPDATE " + s + " SET unpinned_count = {unpinned_count},"
                 + " unpinned_tokens = {unpinned_tokens}, head_seq = {head} WHERE " + KEY);
-        countAppend = Sql.of("SELECT last_seq, unpinned_count, unpinned_tokens, COALESCE(head_seq, 0) FROM FINAL TABLE"
+        countAppend = Sql.of("SELECT last_seq, unpinned_count, unpinned_tokens, COALESCE(head_seq, 0), epoch,"
+                + " pinned_count + unpinned_count, " + anchorSeq() + " FROM FINAL TABLE"
                 + " (UPDATE " + s + " SET last_seq = last_seq + 1, pinned_count = pinned_count + {pinned_add},"
                 + " unpinned_count = unpinned_count + {unpinned_add}, unpinned_tokens = unpinned_tokens + {tokens_add},"
                 + " epoch = COALESCE(epoch, {epoch}) WHERE " + KEY + ")");

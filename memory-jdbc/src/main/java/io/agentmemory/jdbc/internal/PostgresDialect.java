@@ -59,7 +59,8 @@ public final class PostgresDialect extends Dialect {
      * is none, {@code x} creates or bumps the session's row, which also locks it until commit, so that concurrent
      * writers, in any process, get consecutive sequence numbers in commit order; {@code i} inserts the message with
      * that number. The result is one row: the new sequence with the session's unpinned counters (and, if asked, the
-     * oldest unpinned timestamp before this statement), or the stored message.
+     * oldest unpinned timestamp before this statement), its epoch and message count, and the sequence number of the
+     * message whose id is {@code {anchor}} (see {@link #anchorSeq()}); or the stored message.
      */
     private String append(boolean toolMessage, boolean oldestTimestamp) {
         String pinned = toolMessage
@@ -81,15 +82,16 @@ public final class PostgresDialect extends Dialect {
                 + " unpinned_count = y.unpinned_count + EXCLUDED.unpinned_count,"
                 + " unpinned_tokens = y.unpinned_tokens + EXCLUDED.unpinned_tokens,"
                 + " epoch = COALESCE(y.epoch, EXCLUDED.epoch) RETURNING last_seq, unpinned_count, unpinned_tokens,"
-                + " COALESCE(head_seq, 0) AS head_seq),"
+                + " COALESCE(head_seq, 0) AS head_seq, epoch, pinned_count + unpinned_count AS message_count),"
                 + " i AS (INSERT INTO " + m + " (tenant, session_id, scope, seq, message_id, role, ts, tokens,"
                 + " token_counter, pinned, tool_call_id, call_ids, meta, body) SELECT {tenant}, {session}, {scope},"
                 + " x.last_seq, {id}, {role}, {ts}, {tokens}, {counter}, p.pinned, {tool_call_id},"
                 + " CAST({call_ids} AS text[]), CAST({meta} AS jsonb), {body} FROM x, p RETURNING seq, pinned)"
                 + " SELECT FALSE AS stored, i.seq, i.pinned, x.unpinned_count, x.unpinned_tokens, " + oldest
                 + " AS oldest, CAST(NULL AS integer) AS tokens, CAST(NULL AS text) AS token_counter,"
-                + " CAST(NULL AS text) AS body, x.head_seq FROM i, x"
-                + " UNION ALL SELECT TRUE, seq, NULL, NULL, NULL, NULL, tokens, token_counter, body, NULL FROM ex";
+                + " CAST(NULL AS text) AS body, x.head_seq, x.epoch, x.message_count, " + anchorSeq() + " AS anchor"
+                + " FROM i, x UNION ALL SELECT TRUE, seq, NULL, NULL, NULL, NULL, tokens, token_counter, body, NULL,"
+                + " NULL, NULL, NULL FROM ex";
     }
 
     private String deleteBySeq(String returning) {
