@@ -279,6 +279,14 @@ class WindowCacheTest {
             // H2 counts tool results in a batch, which does not return the session's counters: one window is read.
             assertThat(mine.windowsFromAppends() - fromAppends)
                     .isEqualTo(database.equals("h2") ? turns.size() - 2 : turns.size());
+            // The agent's turn: the answer is an add, which brings the held window up to date too.
+            fromAppends = mine.windowsFromAppends();
+            for (int i = 0; i < 3; i++) {
+                store.add(Message.assistant("answer " + i));
+                Added added = store.addAndWindow(Message.user("question " + i), 100_000);
+                assertThat(added.window()).isEqualTo(plain.session(KEY).contextWindow(100_000));
+            }
+            assertThat(mine.windowsFromAppends() - fromAppends).isEqualTo(3);
             theirs.session(KEY).add(Message.user("theirs"));
             fromAppends = mine.windowsFromAppends();
             Added added = store.addAndWindow(Message.user("mine"), 100_000);
@@ -335,6 +343,13 @@ class WindowCacheTest {
             assertThat(added.window()).hasSize(10).doesNotContain(held.get(4)).endsWith(added.message());
             assertThat(added.window()).isEqualTo(plain.session(KEY).contextWindow(100_000));
             assertThat(mine.windowsFromAppends()).isZero();
+            // The same with an add between: it must not bring the held window up to date either.
+            held = added.window();
+            removeElsewhere(db, held.get(2).sequence());
+            Message answer = mine.session(KEY).add(Message.assistant("answer"));
+            List<Message> window = mine.session(KEY).contextWindow(100_000);
+            assertThat(window).hasSize(10).doesNotContain(held.get(2)).endsWith(answer);
+            assertThat(window).isEqualTo(plain.session(KEY).contextWindow(100_000));
         }
     }
 

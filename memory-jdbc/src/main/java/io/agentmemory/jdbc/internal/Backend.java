@@ -84,9 +84,39 @@ public final class Backend {
 
     // ---- writes
 
-    /** Appends messages (already checked by the caller) and applies retention; see {@code MemoryStore#addAll}. */
+    /**
+     * Appends messages (already checked by the caller) and applies retention; see {@code MemoryStore#addAll}. One
+     * message appended to a session whose window is held brings the held window up to date when nothing else changed
+     * (see {@link #addAndWindow}), so that the next window reads only what others added.
+     */
     public List<Message> append(SessionKey key, List<Message> batch) {
-        return append(key, batch, "").messages();
+        WindowCache.Entry cached = batch.size() == 1 && windowCache.enabled() ? windowCache.get(key) : null;
+        Appended appended =
+                append(key, batch, cached == null ? "" : cached.newest().id());
+        if (current(cached, appended) && appended.after().count() == cached.count() + 1) {
+            windowCache.appended(
+                    key,
+                    cached,
+                    appended.messages().get(0),
+                    appended.after().pinned(),
+                    appended.after().count());
+        }
+        return appended.messages();
+    }
+
+    /**
+     * Whether {@code cached} was the session as of just before {@code appended}, as far as the append's statement
+     * tells without the count: one new message appended with its counters, nothing removed by retention, the same
+     * epoch, the sequence number handed out one more than the entry's last, the entry's newest message still stored
+     * under its number.
+     */
+    private static boolean current(WindowCache.Entry cached, Appended appended) {
+        After after = appended.after();
+        return cached != null
+                && after != null
+                && after.epoch() == cached.epoch()
+                && appended.messages().get(0).sequence() == cached.lastSeq() + 1
+                && after.anchor() == cached.newest().sequence();
     }
 
     /**
@@ -106,12 +136,7 @@ public final class Backend {
         Message stored = appended.messages().get(0);
         After after = appended.after();
         return Checks.added(stored, () -> {
-            if (cached != null
-                    && after != null
-                    && after.epoch() == cached.epoch()
-                    && stored.sequence() == cached.lastSeq() + 1
-                    && after.anchor() == cached.newest().sequence()
-                    && (cached.exhausted() || cached.exceeds(maxTokens))) {
+            if (current(cached, appended) && (cached.exhausted() || cached.exceeds(maxTokens))) {
                 Instant cutoff = expiryCutoff();
                 Header header = new Header(0, after.epoch(), stored.sequence(), after.count(), 1, after.head(), -1);
                 List<Message> window = run("read the context window of", key, false, c -> {

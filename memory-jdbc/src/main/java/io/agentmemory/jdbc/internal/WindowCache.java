@@ -4,6 +4,7 @@ import io.agentmemory.Message;
 import io.agentmemory.SessionKey;
 import io.agentmemory.core.backend.SessionCache;
 import io.agentmemory.core.window.ContextWindows;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -44,12 +45,22 @@ final class WindowCache {
      */
     record Range(long epoch, long lo, long hi, long lastSeq, long count, boolean exhausted) {}
 
+    /** The most messages an entry grows by through appends (see {@link #appended}) between two window reads. */
+    static final int MAX_APPENDED = 64;
+
     /**
      * One session's entry: its {@link Range}, the pinned messages (ascending sequence numbers) and the unpinned
      * messages the window took (newest first, a contiguous run from {@code hi} down to {@code lo}), kept as given, with
-     * their token counts as the window rule counts them.
+     * their token counts as the window rule counts them, and how many of them appends of this memory added since a
+     * window read the session.
      */
-    record Entry(Range range, List<Message> pinned, List<Message> taken, long pinnedTokens, int[] takenTokens) {
+    record Entry(
+            Range range,
+            List<Message> pinned,
+            List<Message> taken,
+            long pinnedTokens,
+            int[] takenTokens,
+            int appended) {
         long epoch() {
             return range.epoch();
         }
@@ -173,6 +184,41 @@ final class WindowCache {
      * them up.
      */
     void put(SessionKey key, Range range, List<Message> pinned, List<Message> taken) {
+        put(key, range, pinned, taken, 0);
+    }
+
+    /**
+     * Replaces {@code key}'s entry, which held the session as of just before an append of this memory, with the
+     * session after it: {@code stored}, the one message appended (with the sequence number after the entry's last),
+     * added to the held ones, and the session's message count after the append. Does nothing once the entry has grown
+     * by {@value #MAX_APPENDED} messages since a window read it: a session that is only written does not copy an ever
+     * larger entry on every append (the next window reads what was added).
+     */
+    void appended(SessionKey key, Entry held, Message stored, boolean pinned, long count) {
+        if (held.appended() >= MAX_APPENDED) {
+            return;
+        }
+        List<Message> newPinned = held.pinned();
+        List<Message> newTaken = held.taken();
+        if (pinned) {
+            newPinned = new ArrayList<>(held.pinned().size() + 1);
+            newPinned.addAll(held.pinned());
+            newPinned.add(stored);
+        } else {
+            newTaken = new ArrayList<>(held.taken().size() + 1);
+            newTaken.add(stored);
+            newTaken.addAll(held.taken());
+        }
+        Range r = held.range();
+        put(
+                key,
+                new Range(r.epoch(), r.lo(), stored.sequence(), stored.sequence(), count, r.exhausted()),
+                newPinned,
+                newTaken,
+                held.appended() + 1);
+    }
+
+    private void put(SessionKey key, Range range, List<Message> pinned, List<Message> taken, int appended) {
         long pinnedTokens = 0;
         for (Message m : pinned) {
             pinnedTokens += ContextWindows.tokens(m);
@@ -188,7 +234,8 @@ final class WindowCache {
                         Collections.unmodifiableList(pinned),
                         Collections.unmodifiableList(taken),
                         pinnedTokens,
-                        takenTokens),
+                        takenTokens,
+                        appended),
                 pinned.size() + taken.size());
     }
 
