@@ -139,14 +139,15 @@ public final class Backend {
             if (current(cached, appended) && (cached.exhausted() || cached.exceeds(maxTokens))) {
                 Instant cutoff = expiryCutoff();
                 Header header = new Header(0, after.epoch(), stored.sequence(), after.count(), 1, after.head(), -1);
-                List<Message> window = run("read the context window of", key, false, c -> {
-                    Sql.Params keyParams = keyParams(key);
-                    if (cutoff != null) {
-                        keyParams.instant("cutoff", cutoff);
-                    }
-                    List<Message> added = List.of(stored);
-                    return windowFrom(
-                            c,
+                Sql.Params keyParams = keyParams(key);
+                if (cutoff != null) {
+                    keyParams.instant("cutoff", cutoff);
+                }
+                List<Message> added = List.of(stored);
+                try {
+                    // No connection: a window that needs rows below the held ones is read afresh below.
+                    List<Message> window = windowFrom(
+                            null,
                             key,
                             keyParams,
                             maxTokens,
@@ -155,10 +156,12 @@ public final class Backend {
                             header,
                             after.pinned() ? added : List.of(),
                             after.pinned() ? List.of() : added);
-                });
-                if (window != null) {
-                    appendWindows.increment();
-                    return window;
+                    if (window != null) {
+                        appendWindows.increment();
+                        return window;
+                    }
+                } catch (SQLException | BeyondHeld e) {
+                    // read below
                 }
             }
             return contextWindow(key, maxTokens);
@@ -911,6 +914,15 @@ public final class Backend {
         }
     }
 
+    /** A walk without a connection needed a row below the messages it was given. */
+    private static final class BeyondHeld extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        BeyondHeld() {
+            super(null, null, false, false);
+        }
+    }
+
     /** The message of a row: decoded from its text, or, for a row sent without text, the entry's. */
     private static Message decode(SessionKey key, Dialect.RawRow row, WindowCache.Entry cached) {
         if (row.body() != null) {
@@ -952,6 +964,7 @@ public final class Backend {
          * @param limit the row limit of the last page read
          * @param more whether rows may remain below {@code before}
          * @param cached the entry whose messages rows sent without text are, or null
+         * @param c the connection further pages are read on; null for none ({@link BeyondHeld} when one is needed)
          */
         Walk(
                 Connection c,
@@ -985,6 +998,9 @@ public final class Backend {
             if (!more) {
                 exhausted = true;
                 return false;
+            }
+            if (connection == null) {
+                throw new BeyondHeld();
             }
             try {
                 pageLimit = (int) Math.min(dialect.maxWindowPage(), pageLimit * 2L);
