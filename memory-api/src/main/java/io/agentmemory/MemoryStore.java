@@ -65,18 +65,23 @@ public interface MemoryStore {
      * {@link #add} then {@link #contextWindow}, in one call. It is the first half of an agent's turn (store what the user
      * said, then build the prompt from the memory), and a backend that can serves both in the append's own round
      * trip: the window is then the session exactly as that append left it. Otherwise the window is read after the
-     * append, and may hold messages that other writers stored in between. Either way it holds every message stored
-     * before the call began, unless retention removed it, and the appended message itself when it is still stored and
-     * fits.
+     * append, and may hold messages that other writers stored in between. Either way it is the window of a state of
+     * the session no older than the append: the newest messages that fit, among them every message stored before the
+     * call began that retention has not removed and the budget reaches, and the appended message itself when it is
+     * still stored and fits.
      *
      * <p>Both arguments are checked before anything is written. When the pinned messages alone need more than
-     * {@code maxTokens}, the message is stored all the same and the call throws, as {@link #contextWindow} does; the
-     * exception's message says so, and a retry with the same message id stores nothing twice.
+     * {@code maxTokens}, the message is stored all the same and the call throws, as {@link #contextWindow} does; so
+     * does any other failure to make the window after the append (a backend that became unavailable, say): the
+     * exception has the type and code it would have had from {@link #contextWindow}, and its message says that the
+     * message was stored. A retry with the same message stores nothing twice.
      *
      * @throws InvalidInputException with {@link ErrorCode#INVALID_MESSAGE} as {@link #add} does, or with {@link
      *     ErrorCode#INVALID_QUERY} if {@code maxTokens < 1}, before anything is written; or with {@link
      *     ErrorCode#CONTEXT_BUDGET_EXCEEDED} after the append, if the pinned messages alone need more than {@code
      *     maxTokens}
+     * @throws BackendUnavailableException if the store cannot be reached, before or after the append (the message
+     *     says which)
      */
     default Added addAndWindow(Message message, int maxTokens) {
         Checks.message(message);

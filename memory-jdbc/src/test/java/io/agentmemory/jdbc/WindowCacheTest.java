@@ -530,8 +530,8 @@ class WindowCacheTest {
     /**
      * Retention removing messages while a memory holds windows: at the session's head (max messages, here and in
      * another memory, tool-call groups removed whole), and in its middle (max age with a message stored backdated).
-     * Every window equals a memory's without the cache; with no middle removal, most of them are reads of the added
-     * rows only.
+     * The memory's own messages are stored by {@code add} or by {@code addAndWindow}. Every window equals a memory's
+     * without the cache; with no middle removal, most of them are reads of the added rows only, or no read at all.
      */
     @ParameterizedTest
     @MethodSource("databases")
@@ -541,38 +541,54 @@ class WindowCacheTest {
         Retention retention =
                 Retention.builder().maxMessages(12).maxAge(Duration.ofHours(1)).build();
         Random random = new Random(7);
-        try (Memory cached = db.open(10_000, retention, clock, 2);
+        try (JdbcMemory cached = db.open(10_000, retention, clock, 2);
                 Memory other = db.open(10_000, Retention.maxMessages(12), clock, 2);
                 Memory plain = db.open(0, retention, clock, 2)) {
             MemoryStore store = cached.session(KEY);
             store.add(Message.builder(Message.SYSTEM, "pinned").pinned().build());
             Map<Integer, String> due = new HashMap<>();
+            int together = 0;
             for (int step = 0; step < 300; step++) {
                 clock.advance(Duration.ofSeconds(10));
                 int op = random.nextInt(10);
                 MemoryStore writer = op < 6 ? store : other.session(KEY);
+                Message message;
                 if (due.containsKey(step)) {
-                    writer.add(Message.tool(due.remove(step), "result " + step));
+                    message = Message.tool(due.remove(step), "result " + step);
                 } else if (op == 9) {
                     // A message stored 70 minutes back: the next write of the expiring memory removes it, mid-session.
-                    store.add(Message.builder(Message.USER, "old " + step)
+                    writer = store;
+                    message = Message.builder(Message.USER, "old " + step)
                             .timestamp(clock.instant().minus(Duration.ofMinutes(70)))
-                            .build());
+                            .build();
                 } else if (op == 8) {
                     // Its result comes a few messages later: retention removes the two together, the result from
                     // the middle of the session.
                     String call = "call-" + step;
-                    writer.add(Message.assistant("calls " + step, List.of(new ToolCall(call, "lookup", "{}"))));
+                    message = Message.assistant("calls " + step, List.of(new ToolCall(call, "lookup", "{}")));
                     due.put(step + 3, call);
                 } else {
-                    writer.add(Message.user("m" + step));
+                    message = Message.user("m" + step);
                 }
                 int budget = random.nextInt(4) == 0 ? 40 + random.nextInt(60) : 100_000;
+                if (writer == store && random.nextBoolean()) {
+                    together++;
+                    Added added = store.addAndWindow(message, budget);
+                    assertThat(added.window())
+                            .as("addAndWindow at step %d, budget %d", step, budget)
+                            .isEqualTo(plain.session(KEY).contextWindow(budget));
+                } else {
+                    writer.add(message);
+                }
                 List<Message> window = store.contextWindow(budget);
                 assertThat(window)
                         .as("step %d, budget %d", step, budget)
                         .isEqualTo(plain.session(KEY).contextWindow(budget));
             }
+            assertThat(together).isGreaterThan(50);
+            assertThat(cached.windowsFromAppends())
+                    .as("windows of addAndWindow made from the held window alone")
+                    .isGreaterThan(0);
         }
     }
 }

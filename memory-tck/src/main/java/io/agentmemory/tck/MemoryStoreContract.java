@@ -1303,6 +1303,7 @@ public abstract class MemoryStoreContract {
                             added = store.addAndWindow(message, budget);
                         } catch (InvalidInputException e) {
                             assertThat(e.code()).as(as).isEqualTo(ErrorCode.CONTEXT_BUDGET_EXCEEDED);
+                            assertThat(e.getMessage()).as(as).contains("stored");
                             assertThat(Reference.window(store.history(), budget))
                                     .as(as)
                                     .isEmpty();
@@ -1330,40 +1331,42 @@ public abstract class MemoryStoreContract {
             ExecutorService pool = Executors.newFixedThreadPool(writers);
             CountDownLatch start = new CountDownLatch(1);
             try {
-                List<Future<List<Message>>> futures = new ArrayList<>();
+                List<Future<List<Added>>> futures = new ArrayList<>();
                 for (int w = 0; w < writers; w++) {
                     int writer = w;
                     futures.add(pool.submit(() -> {
                         start.await();
-                        List<Message> mine = new ArrayList<>();
-                        int lastSize = 0;
+                        List<Added> turns = new ArrayList<>();
                         for (int n = 0; n < perWriter; n++) {
-                            Added added = store.addAndWindow(Message.user("w" + writer + " n" + n), Integer.MAX_VALUE);
-                            mine.add(added.message());
-                            List<Message> window = added.window();
-                            assertThat(window)
-                                    .as("writer %d turn %d", writer, n)
-                                    .containsAll(mine);
-                            assertThat(window.size()).isGreaterThanOrEqualTo(lastSize + 1);
-                            for (int k = 1; k < window.size(); k++) {
-                                assertThat(window.get(k).sequence())
-                                        .isGreaterThan(window.get(k - 1).sequence());
-                            }
-                            assertThat(window.get(window.size() - 1).sequence())
-                                    .isGreaterThanOrEqualTo(added.message().sequence());
-                            lastSize = window.size();
+                            turns.add(store.addAndWindow(Message.user("w" + writer + " n" + n), Integer.MAX_VALUE));
                         }
-                        return mine;
+                        return turns;
                     }));
                 }
                 start.countDown();
-                Set<Message> all = new HashSet<>();
-                for (Future<List<Message>> f : futures) {
-                    all.addAll(f.get(5, TimeUnit.MINUTES));
+                List<List<Added>> byWriter = new ArrayList<>();
+                for (Future<List<Added>> f : futures) {
+                    byWriter.add(f.get(5, TimeUnit.MINUTES));
                 }
-                assertThat(store.history())
-                        .containsExactlyInAnyOrderElementsOf(all)
-                        .hasSize(writers * perWriter);
+                // Nothing is ever removed here, so each window must be the final history up to the window's newest
+                // message: every message stored before it, whoever wrote it, and nothing out of order.
+                List<Message> history = store.history();
+                assertThat(history).hasSize(writers * perWriter);
+                for (int w = 0; w < writers; w++) {
+                    Set<Message> mine = new HashSet<>();
+                    for (int n = 0; n < perWriter; n++) {
+                        Added added = byWriter.get(w).get(n);
+                        mine.add(added.message());
+                        List<Message> window = added.window();
+                        assertThat(history).as("writer %d turn %d", w, n).contains(added.message());
+                        assertThat(window).as("writer %d turn %d", w, n).isNotEmpty();
+                        int end = history.indexOf(window.get(window.size() - 1));
+                        assertThat(window)
+                                .as("writer %d turn %d: the history up to the window's newest message", w, n)
+                                .containsExactlyElementsOf(history.subList(0, end + 1));
+                        assertThat(window).as("writer %d turn %d", w, n).containsAll(mine);
+                    }
+                }
             } finally {
                 pool.shutdownNow();
             }

@@ -41,9 +41,39 @@ public abstract class ForwardingMemoryStore implements MemoryStore {
         return delegate.addAll(messages);
     }
 
+    /**
+     * Forwards to the delegate's {@code addAndWindow}, unless the decorator overrides {@link #add} or {@link
+     * #contextWindow} and not this method: then it is {@link #add} followed by {@link #contextWindow} of this store, as
+     * {@link MemoryStore#addAndWindow} defines it, so that a decorator written before this method existed (one that
+     * encrypts what {@code add} stores, or redacts what {@code contextWindow} returns) is not bypassed by it.
+     */
     @Override
     public Added addAndWindow(Message message, int maxTokens) {
+        if (ROUTED_THROUGH_THIS.get(getClass())) {
+            return MemoryStore.super.addAndWindow(message, maxTokens);
+        }
         return delegate.addAndWindow(message, maxTokens);
+    }
+
+    /** Whether a decorator class overrides {@code add} or {@code contextWindow} but not {@code addAndWindow}. */
+    private static final ClassValue<Boolean> ROUTED_THROUGH_THIS = new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+            return (overrides(type, "add", Message.class) || overrides(type, "contextWindow", int.class))
+                    && !overrides(type, "addAndWindow", Message.class, int.class);
+        }
+    };
+
+    private static boolean overrides(Class<?> type, String name, Class<?>... parameters) {
+        for (Class<?> c = type; c != ForwardingMemoryStore.class && c != null; c = c.getSuperclass()) {
+            try {
+                c.getDeclaredMethod(name, parameters);
+                return true;
+            } catch (NoSuchMethodException e) {
+                // look in the superclass
+            }
+        }
+        return false;
     }
 
     @Override

@@ -2,17 +2,17 @@ package io.agentmemory.core.metrics;
 
 import io.agentmemory.Added;
 import io.agentmemory.ConfigurationException;
-import io.agentmemory.ErrorCode;
 import io.agentmemory.EvictionListener;
 import io.agentmemory.HistoryQuery;
-import io.agentmemory.InvalidInputException;
 import io.agentmemory.Memory;
+import io.agentmemory.MemoryException;
 import io.agentmemory.MemoryStore;
 import io.agentmemory.Message;
 import io.agentmemory.SessionKey;
 import io.agentmemory.core.decorator.ForwardingMemory;
 import io.agentmemory.core.decorator.ForwardingMemoryStore;
 import io.agentmemory.core.metrics.Meters.Operation;
+import io.agentmemory.internal.Checks;
 import io.agentmemory.spi.DecoratorFactory;
 import io.agentmemory.spi.MemoryContext;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  *       {@code error} for an exception outside the {@link io.agentmemory.MemoryException} family</td></tr>
  *   <tr><td>{@value #MESSAGES_ADDED}</td><td>counter</td><td>backend</td><td>messages stored by successful
  *       {@code add}, {@code addAll} and {@code addAndWindow} calls (and by an {@code addAndWindow} that stored its
- *       message, then failed with {@code context_budget_exceeded})</td></tr>
+ *       message, then failed to make the window: {@code context_budget_exceeded}, or a backend failure)</td></tr>
  *   <tr><td>{@value #WINDOW_MESSAGES}</td><td>distribution summary</td><td>backend</td><td>the number of messages
  *       of each context window returned ({@code addAndWindow}'s included)</td></tr>
  *   <tr><td>{@value #WINDOW_TOKENS}</td><td>distribution summary</td><td>backend</td><td>the stored token total of
@@ -237,8 +237,8 @@ public final class MetricsMemory extends ForwardingMemory {
                         Operation.ADD_AND_WINDOW,
                         () -> delegate().addAndWindow(message, maxTokens),
                         a -> a.window().size());
-            } catch (InvalidInputException e) {
-                if (e.code() == ErrorCode.CONTEXT_BUDGET_EXCEEDED) {
+            } catch (MemoryException e) {
+                if (e instanceof Checks.AfterStore) {
                     meters.added(1); // the message was stored; only its window failed
                 }
                 throw e;

@@ -157,6 +157,60 @@ class ForwardingCompletenessTest {
         assertThat(store).isSameAs(recorder.returned.get(0));
     }
 
+    /**
+     * A decorator that overrides {@code add} or {@code contextWindow} but not {@code addAndWindow} (one written before
+     * {@code addAndWindow} existed) gets {@code addAndWindow} as its own {@code add} then its own {@code contextWindow}:
+     * the delegate's {@code addAndWindow} would bypass it.
+     */
+    @Test
+    void addAndWindowGoesThroughADecoratorsOwnAddAndContextWindow() {
+        Message message = Message.user("plain");
+        Message sealed = Message.user("sealed");
+        Recorder adds = new Recorder();
+        MemoryStore sealing = new ForwardingMemoryStore(adds.proxy(MemoryStore.class)) {
+            @Override
+            public Message add(Message m) {
+                return super.add(sealed);
+            }
+        };
+        sealing.addAndWindow(message, 50);
+        assertThat(adds.calls)
+                .containsExactly(
+                        new Call("add(Message)", List.of(sealed)), new Call("contextWindow(int)", List.of(50)));
+
+        Recorder windows = new Recorder();
+        class Redacting extends ForwardingMemoryStore {
+            Redacting(MemoryStore delegate) {
+                super(delegate);
+            }
+
+            @Override
+            public List<Message> contextWindow(int maxTokens) {
+                return List.of();
+            }
+        }
+        MemoryStore redacting = new Redacting(windows.proxy(MemoryStore.class)) {}; // a subclass of the decorator too
+        Added added = redacting.addAndWindow(message, 60);
+        assertThat(added.window()).isEmpty();
+        assertThat(added.message()).isSameAs(windows.returned.get(0));
+        assertThat(windows.calls).containsExactly(new Call("add(Message)", List.of(message)));
+
+        Recorder own = new Recorder();
+        MemoryStore both = new ForwardingMemoryStore(own.proxy(MemoryStore.class)) {
+            @Override
+            public Message add(Message m) {
+                return super.add(sealed);
+            }
+
+            @Override
+            public Added addAndWindow(Message m, int maxTokens) {
+                return super.addAndWindow(sealed, maxTokens);
+            }
+        };
+        both.addAndWindow(message, 70);
+        assertThat(own.calls).containsExactly(new Call("addAndWindow(Message,int)", List.of(sealed, 70)));
+    }
+
     // ----------------------------------------------------------------------------------------------------------------
     // (b) The decorators.
 

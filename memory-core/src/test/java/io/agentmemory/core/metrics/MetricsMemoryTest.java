@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.entry;
 
 import com.google.inject.Guice;
+import io.agentmemory.BackendUnavailableException;
 import io.agentmemory.ConfigurationException;
 import io.agentmemory.ErrorCode;
 import io.agentmemory.EvictionListener;
@@ -313,6 +314,43 @@ class MetricsMemoryTest {
                 .hasMessage("bug");
 
         assertThat(operationCounts("broken")).containsExactlyInAnyOrderEntriesOf(Map.of("count/error", 1L));
+    }
+
+    @Test
+    void aWindowThatFailsAfterTheAppendSaysTheMessageWasStoredAndCountsIt() {
+        Memory backend = InMemoryMemory.builder().build();
+        Memory flaky = new ForwardingMemory(backend) {
+            @Override
+            public MemoryStore session(SessionKey key) {
+                return new ForwardingMemoryStore(delegate().session(key)) {
+                    @Override
+                    public List<Message> contextWindow(int maxTokens) {
+                        throw new BackendUnavailableException("the window read timed out", null);
+                    }
+                };
+            }
+        };
+        MemoryStore store = MetricsMemory.wrap(flaky, registry, "flaky").session(TENANT, SESSION);
+        Message message = Message.user("kept");
+        assertThatThrownBy(() -> store.addAndWindow(message, 100))
+                .isInstanceOfSatisfying(BackendUnavailableException.class, e -> {
+                    assertThat(e.isRetryable()).isTrue();
+                    assertThat(e.getMessage())
+                            .startsWith("the window read timed out")
+                            .contains("stored all the same, as sequence 1")
+                            .doesNotContain("kept");
+                });
+        assertThatThrownBy(() -> store.addAndWindow(message, 100)).isInstanceOf(BackendUnavailableException.class);
+        assertThat(backend.session(TENANT, SESSION).history())
+                .as("stored once, retried with the same message")
+                .singleElement()
+                .satisfies(m -> assertThat(m.id()).isEqualTo(message.id()));
+
+        assertThat(operationCounts("flaky"))
+                .containsExactlyInAnyOrderEntriesOf(Map.of("addAndWindow/backend_unavailable", 2L));
+        assertThat(counter(MetricsMemory.MESSAGES_ADDED, "flaky").count())
+                .as("both calls stored, or found stored, their message before the window failed")
+                .isEqualTo(2.0);
     }
 
     @Test

@@ -145,7 +145,6 @@ public abstract class Dialect {
                 + unpinned;
     }
 
-    /** SQL for the sequence number of the message whose id is {@code {anchor}}, -1 for none. */
     /**
      * SQL for the sequence number of the message whose id is {@code {anchor}} (the newest message of a window cache
      * entry), -1 for none: read with a window, or an append, it tells whether the session was put back from an older
