@@ -193,6 +193,49 @@ class WindowCacheTest {
     }
 
     /**
+     * A put-back that lost the two newest messages, {@code a} and {@code x}; another process then stores {@code b},
+     * which gets {@code a}'s number, and a retry stores {@code x} again, under its old number. Epoch, last sequence
+     * number, count and the number under {@code x}'s id are all what the held window saw; only {@code x}'s row is
+     * another (its stamp). Both ways an entry learns its newest message: this memory's own appends (then a window
+     * read), and a window read of another process's appends (then {@code addAndWindow}).
+     */
+    @ParameterizedTest
+    @MethodSource("databases")
+    void aPutBackWhoseNewestHeldMessageARetryStoredAgainIsReadAnew(String database) throws Exception {
+        for (boolean ownAppends : new boolean[] {true, false}) {
+            Db db = db(database);
+            try (JdbcMemory mine = db.open(10_000, Retention.none());
+                    Memory theirs = db.open(10_000, Retention.none());
+                    Memory plain = db.open(0, Retention.none())) {
+                fill(mine.session(KEY), "m", 10);
+                assertThat(mine.session(KEY).contextWindow(100_000)).hasSize(10);
+                MemoryStore writer = ownAppends ? mine.session(KEY) : theirs.session(KEY);
+                Message a = writer.add(Message.user("a"));
+                Message x = writer.add(Message.user("x"));
+                if (!ownAppends) {
+                    assertThat(mine.session(KEY).contextWindow(100_000)).endsWith(a, x);
+                }
+                removeElsewhere(db, x.sequence());
+                removeElsewhere(db, a.sequence());
+                try (Connection c = DriverManager.getConnection(db.url());
+                        Statement st = c.createStatement()) {
+                    st.executeUpdate("UPDATE \"" + db.prefix() + "sessions\" SET last_seq = last_seq - 2");
+                }
+                Message b = theirs.session(KEY).add(Message.user("b"));
+                assertThat(b.sequence()).isEqualTo(a.sequence());
+                assertThat(theirs.session(KEY).add(x).sequence()).isEqualTo(x.sequence());
+                List<Message> window = ownAppends
+                        ? mine.session(KEY).contextWindow(100_000)
+                        : mine.session(KEY)
+                                .addAndWindow(Message.user("next"), 100_000)
+                                .window();
+                assertThat(window).as("own appends: %s", ownAppends).contains(b).doesNotContain(a);
+                assertThat(window).isEqualTo(plain.session(KEY).contextWindow(100_000));
+            }
+        }
+    }
+
+    /**
      * The session put back as it was before its last message (a failover that lost a committed transaction, a
      * restored backup), then written by another process: the new message gets the lost one's number, and the epoch,
      * the last number and the count are those the window saw with the lost message; the window must not show it.

@@ -91,15 +91,15 @@ public final class Backend {
      */
     public List<Message> append(SessionKey key, List<Message> batch) {
         WindowCache.Entry cached = batch.size() == 1 && windowCache.enabled() ? windowCache.get(key) : null;
-        Appended appended =
-                append(key, batch, cached == null ? "" : cached.newest().id());
+        Appended appended = append(key, batch, cached);
         if (current(cached, appended) && appended.after().count() == cached.count() + 1) {
             windowCache.appended(
                     key,
                     cached,
                     appended.messages().get(0),
                     appended.after().pinned(),
-                    appended.after().count());
+                    appended.after().count(),
+                    appended.after().stamp());
         }
         return appended.messages();
     }
@@ -108,7 +108,7 @@ public final class Backend {
      * Whether {@code cached} was the session as of just before {@code appended}, as far as the append's statement
      * tells without the count: one new message appended with its counters, nothing removed by retention, the same
      * epoch, the sequence number handed out one more than the entry's last, the entry's newest message still stored
-     * under its number.
+     * under its number, in the row the entry saw (its stamp).
      */
     private static boolean current(WindowCache.Entry cached, Appended appended) {
         After after = appended.after();
@@ -131,14 +131,14 @@ public final class Backend {
      */
     public Added addAndWindow(SessionKey key, Message message, int maxTokens) {
         WindowCache.Entry cached = windowCache.enabled() ? windowCache.get(key) : null;
-        Appended appended = append(
-                key, List.of(message), cached == null ? "" : cached.newest().id());
+        Appended appended = append(key, List.of(message), cached);
         Message stored = appended.messages().get(0);
         After after = appended.after();
         return Checks.added(stored, () -> {
             if (current(cached, appended) && (cached.exhausted() || cached.exceeds(maxTokens))) {
                 Instant cutoff = expiryCutoff();
-                Header header = new Header(0, after.epoch(), stored.sequence(), after.count(), 1, after.head(), -1);
+                Header header = new Header(
+                        0, after.epoch(), stored.sequence(), after.count(), 1, after.head(), -1, after.stamp());
                 Sql.Params keyParams = keyParams(key);
                 if (cutoff != null) {
                     keyParams.instant("cutoff", cutoff);
@@ -181,11 +181,15 @@ public final class Backend {
 
     /**
      * The session right after appending one message: its epoch, message count and head, whether the message is stored
-     * pinned, and the sequence number of the anchor the append was given (-1 for none).
+     * pinned, its row's stamp, and the sequence number of the anchor the append was given (-1 for none, -2 for its id
+     * in a row of another stamp).
      */
-    private record After(long epoch, long count, long head, long anchor, boolean pinned) {}
+    private record After(long epoch, long count, long head, long anchor, boolean pinned, long stamp) {}
 
-    private Appended append(SessionKey key, List<Message> batch, String anchor) {
+    /** Appends {@code batch}; with one message, the anchor is {@code cached}'s newest message (see {@link #current}). */
+    private Appended append(SessionKey key, List<Message> batch, WindowCache.Entry cached) {
+        Anchor anchor =
+                cached == null ? Anchor.NONE : new Anchor(cached.newest().id(), cached.newestStamp());
         List<TokenCount> counts = BackendSupport.countTokens(context.tokenCounter(), batch);
         List<Prepared> prepared = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
@@ -227,7 +231,8 @@ public final class Backend {
                 .set("tokens", p.count().tokens())
                 .set("counter", p.count().counterId())
                 .set("meta", p.meta())
-                .set("body", p.body());
+                .set("body", p.body())
+                .set("stamp", WindowCache.newStamp());
         if (m.toolCallId().isPresent()) {
             params.set("tool_call_id", m.toolCallId().get());
         } else {
@@ -241,14 +246,24 @@ public final class Backend {
         return params;
     }
 
-    private Appended appendOne(Connection c, SessionKey key, Prepared p, String anchor) throws SQLException {
+    /** The id and stamp of a cache entry's newest message, which an append's statement looks up. */
+    private record Anchor(String id, long stamp) {
+        static final Anchor NONE = new Anchor("", 0);
+
+        Sql.Params set(Sql.Params params) {
+            return params.set("anchor", id).set("anchor_stamp", stamp);
+        }
+    }
+
+    private Appended appendOne(Connection c, SessionKey key, Prepared p, Anchor anchor) throws SQLException {
         Message m = p.message();
         boolean oldest = retention.maxAge().isPresent();
         Sql sql = dialect.singleAppend().orElseThrow().statement(m.isToolResult(), oldest);
-        Sql.Params params = messageParams(c, key, p)
+        long stamp = WindowCache.newStamp();
+        Sql.Params params = anchor.set(messageParams(c, key, p)
                 .set("pinned", m.isPinned())
                 .set("epoch", WindowCache.newEpoch())
-                .set("anchor", anchor);
+                .set("stamp", stamp));
         long seq;
         boolean pinned;
         long unpinnedCount;
@@ -272,7 +287,7 @@ public final class Backend {
             unpinnedTokens = rs.getLong(5);
             oldestTimestamp = rs.getObject(6, OffsetDateTime.class);
             head = rs.getLong(10);
-            after = new After(rs.getLong(11), rs.getLong(12), head, rs.getLong(13), pinned);
+            after = new After(rs.getLong(11), rs.getLong(12), head, rs.getLong(13), pinned, stamp);
         }
         if (!retention.isNone()) {
             Instant cutoff = expiryCutoff();
@@ -292,16 +307,17 @@ public final class Backend {
      * in the session's row (and locks it), the insert stores it. A session without a row yet, or an id already stored
      * (the insert's unique-key conflict: the counted message is rolled back), goes the way of a batch.
      */
-    private Appended appendCounted(Connection c, SessionKey key, Prepared p, String anchor) throws SQLException {
+    private Appended appendCounted(Connection c, SessionKey key, Prepared p, Anchor anchor) throws SQLException {
         Message m = p.message();
         boolean pinned = m.isPinned();
-        Sql.Params params = messageParams(c, key, p)
+        long stamp = WindowCache.newStamp();
+        Sql.Params params = anchor.set(messageParams(c, key, p)
                 .set("pinned", pinned)
                 .set("pinned_add", pinned ? 1L : 0L)
                 .set("unpinned_add", pinned ? 0L : 1L)
                 .set("tokens_add", pinned ? 0L : (long) p.count().tokens())
                 .set("epoch", WindowCache.newEpoch())
-                .set("anchor", anchor);
+                .set("stamp", stamp));
         long seq;
         long unpinnedCount;
         long unpinnedTokens;
@@ -316,7 +332,7 @@ public final class Backend {
             unpinnedCount = rs.getLong(2);
             unpinnedTokens = rs.getLong(3);
             head = rs.getLong(4);
-            after = new After(rs.getLong(5), rs.getLong(6), head, rs.getLong(7), pinned);
+            after = new After(rs.getLong(5), rs.getLong(6), head, rs.getLong(7), pinned, stamp);
         }
         try (PreparedStatement ps = dialect.insertMessage.prepare(c, params.set("seq", seq))) {
             ps.executeUpdate();
@@ -646,7 +662,8 @@ public final class Backend {
                                 .set("known_hi", cached == null ? 0L : cached.hi())
                                 .set(
                                         "anchor",
-                                        cached == null ? "" : cached.newest().id()))) {
+                                        cached == null ? "" : cached.newest().id())
+                                .set("anchor_stamp", cached == null ? 0L : cached.newestStamp()))) {
             header = readWindow(ps, pinnedRows, page);
         }
         // Entries are only made with an epoch, never 0, so a session without one never matches.
@@ -694,7 +711,8 @@ public final class Backend {
                         .copy()
                         .set("since", cached.lastSeq())
                         .set("limit", limit)
-                        .set("anchor", anchor.id()))) {
+                        .set("anchor", anchor.id())
+                        .set("anchor_stamp", cached.newestStamp()))) {
             header = readWindow(ps, pinnedRows, rows);
         }
         if (header.epoch() == cached.epoch() && header.anchor() != anchor.sequence()) {
@@ -824,11 +842,13 @@ public final class Backend {
 
     /**
      * A window's header row: the session's epoch (0 for none: no session row, or one from before migration 2), last
-     * sequence number and message count, and how many rows come after the sequence number a read asked from.
+     * sequence number and message count, how many rows come after the sequence number a read asked from, the head, the
+     * number stored under the anchor's id, and the stamp of the row with the last sequence number (0 for none).
      */
-    private record Header(int limit, long epoch, long lastSeq, long count, long above, long head, long anchor) {
+    private record Header(
+            int limit, long epoch, long lastSeq, long count, long above, long head, long anchor, long lastStamp) {
         /** No header row: the session has no row. */
-        static final Header NONE = new Header(0, 0, 0, 0, 0, 0, -1);
+        static final Header NONE = new Header(0, 0, 0, 0, 0, 0, -1, 0);
 
         static Header of(int limit, String epoch, String counters) {
             String[] parts = counters.split(" ", -1);
@@ -839,7 +859,8 @@ public final class Backend {
                     Long.parseLong(parts[1]),
                     Long.parseLong(parts[2]),
                     Long.parseLong(parts[3]),
-                    Long.parseLong(parts[4]));
+                    Long.parseLong(parts[4]),
+                    Long.parseLong(parts[5]));
         }
     }
 
@@ -895,9 +916,12 @@ public final class Backend {
         for (Message m : pinned) {
             hi = Math.max(hi, m.sequence());
         }
+        // The stamp of the newest held message, which the header gives when it is the session's last one (else 0:
+        // unknown, and the entry's anchor is checked by its number alone).
+        long stamp = hi == header.lastSeq() ? header.lastStamp() : 0;
         windowCache.put(
                 key,
-                new WindowCache.Range(header.epoch(), lo, hi, header.lastSeq(), header.count(), walk.exhausted),
+                new WindowCache.Range(header.epoch(), lo, hi, header.lastSeq(), header.count(), walk.exhausted, stamp),
                 pinned,
                 taken);
     }

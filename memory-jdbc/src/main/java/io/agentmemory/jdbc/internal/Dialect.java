@@ -79,9 +79,9 @@ public abstract class Dialect {
         existingOne = Sql.of("SELECT message_id, " + ROW + " FROM " + m + " WHERE " + BY_ID);
         pinnedCallIds = Sql.of("SELECT call_ids FROM " + m + " WHERE " + KEY + " AND pinned AND call_ids IS NOT NULL");
         insertMessage = Sql.of("INSERT INTO " + m + " (tenant, session_id, scope, seq, message_id, role, ts, tokens,"
-                + " token_counter, pinned, tool_call_id, call_ids, meta, body) VALUES ({tenant}, {session}, {scope},"
-                + " {seq}, {id}, {role}, {ts}, {tokens}, {counter}, {pinned}, {tool_call_id}, {call_ids}, "
-                + metaParameter + ", {body})");
+                + " token_counter, pinned, tool_call_id, call_ids, meta, body, stamp) VALUES ({tenant}, {session},"
+                + " {scope}, {seq}, {id}, {role}, {ts}, {tokens}, {counter}, {pinned}, {tool_call_id}, {call_ids}, "
+                + metaParameter + ", {body}, {stamp})");
         updateSession = Sql.of("UPDATE " + s + " SET last_seq = {last_seq}, pinned_count = {pinned_count},"
                 + " unpinned_count = {unpinned_count}, unpinned_tokens = {unpinned_tokens} WHERE " + KEY);
         headersAfter = Sql.of("SELECT " + HEADER + " FROM " + m + " WHERE " + KEY
@@ -147,23 +147,28 @@ public abstract class Dialect {
 
     /**
      * SQL for the sequence number of the message whose id is {@code {anchor}} (the newest message of a window cache
-     * entry), -1 for none: read with a window, or an append, it tells whether the session was put back from an older
+     * entry) when its row's stamp is {@code {anchor_stamp}} (or that is 0: not known), -2 when the row has another
+     * stamp, -1 for no row: read with a window, or an append, it tells whether the session was put back from an older
      * copy (see {@link WindowCache}).
      */
     protected String anchorSeq() {
-        return "COALESCE((SELECT seq FROM " + m + " WHERE " + BY_ID.replace("{ids}", "{anchor}") + "), -1)";
+        return "COALESCE((SELECT CASE WHEN CAST({anchor_stamp} AS BIGINT) = 0 OR stamp = CAST({anchor_stamp} AS BIGINT)"
+                + " THEN seq ELSE -2 END FROM " + m
+                + " WHERE " + BY_ID.replace("{ids}", "{anchor}") + "), -1)";
     }
 
     /**
      * A window's header row: sequence number 0, {@code tokens} (SQL, an integer), the epoch as text, and as text
-     * {@code "<last sequence number> <message count> <above> <head> <anchor>"} with {@code above} and {@code anchor}
-     * (SQL, numbers).
+     * {@code "<last sequence number> <message count> <above> <head> <anchor> <last stamp>"} with {@code above} and
+     * {@code anchor} (SQL, numbers), and the stamp of the row with the last sequence number (0 for none, or a row
+     * written before stamps).
      */
     private String header(String tokens, String above, String anchor) {
         return "SELECT CAST(0 AS BIGINT), " + tokens + ", CAST(epoch AS VARCHAR(20)), CAST(last_seq AS VARCHAR(20))"
                 + " || ' ' || CAST(pinned_count + unpinned_count AS VARCHAR(20)) || ' ' || CAST(" + above
                 + " AS VARCHAR(20)) || ' ' || CAST(COALESCE(head_seq, 0) AS VARCHAR(20)) || ' ' || CAST(" + anchor
-                + " AS VARCHAR(20)) FROM " + s + " WHERE " + KEY;
+                + " AS VARCHAR(20)) || ' ' || CAST(COALESCE((SELECT stamp FROM " + m + " WHERE " + KEY
+                + " AND seq = last_seq), 0) AS VARCHAR(20)) FROM " + s + " WHERE " + KEY;
     }
 
     /**
@@ -323,7 +328,11 @@ public abstract class Dialect {
                 new Migration(
                         4,
                         "session heads, so that retention finds the oldest messages without passing deleted ones",
-                        List.of("ALTER TABLE " + s + " ADD COLUMN IF NOT EXISTS head_seq BIGINT")));
+                        List.of("ALTER TABLE " + s + " ADD COLUMN IF NOT EXISTS head_seq BIGINT")),
+                new Migration(
+                        5,
+                        "a random stamp on each message row, so that a row stored again after a put-back is told apart",
+                        List.of("ALTER TABLE " + m + " ADD COLUMN IF NOT EXISTS stamp BIGINT")));
     }
 
     /** Migration 1: the tables and their indexes, in this database's types. */

@@ -84,9 +84,10 @@ public final class PostgresDialect extends Dialect {
                 + " epoch = COALESCE(y.epoch, EXCLUDED.epoch) RETURNING last_seq, unpinned_count, unpinned_tokens,"
                 + " COALESCE(head_seq, 0) AS head_seq, epoch, pinned_count + unpinned_count AS message_count),"
                 + " i AS (INSERT INTO " + m + " (tenant, session_id, scope, seq, message_id, role, ts, tokens,"
-                + " token_counter, pinned, tool_call_id, call_ids, meta, body) SELECT {tenant}, {session}, {scope},"
-                + " x.last_seq, {id}, {role}, {ts}, {tokens}, {counter}, p.pinned, {tool_call_id},"
-                + " CAST({call_ids} AS text[]), CAST({meta} AS jsonb), {body} FROM x, p RETURNING seq, pinned)"
+                + " token_counter, pinned, tool_call_id, call_ids, meta, body, stamp) SELECT {tenant}, {session},"
+                + " {scope}, x.last_seq, {id}, {role}, {ts}, {tokens}, {counter}, p.pinned, {tool_call_id},"
+                + " CAST({call_ids} AS text[]), CAST({meta} AS jsonb), {body}, CAST({stamp} AS bigint) FROM x, p"
+                + " RETURNING seq, pinned)"
                 + " SELECT FALSE AS stored, i.seq, i.pinned, x.unpinned_count, x.unpinned_tokens, " + oldest
                 + " AS oldest, CAST(NULL AS integer) AS tokens, CAST(NULL AS text) AS token_counter,"
                 + " CAST(NULL AS text) AS body, x.head_seq, x.epoch, x.message_count, " + anchorSeq() + " AS anchor"

@@ -23,8 +23,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * row, and checks the epoch the database reports in the same statement; a mismatch drops the entry and reads again.
  * A session put back from an older copy (a failover that lost committed transactions, a restored backup) keeps its
  * epoch and may hand out a lost message's number again; such a copy lacks the newest messages, so every statement that
- * relies on an entry also reports the number now stored under the id of the entry's newest message, and any other
- * number drops the entry.
+ * relies on an entry also reports the number now stored under the id of the entry's newest message, in a row of the
+ * stamp the entry saw (a random number written with each row: a message stored again after the copy lost it, by a
+ * retry, has another), and any other number drops the entry.
  *
  * <p>An entry also records the session's last sequence number and message count as of its read. The next window asks
  * only for the rows after that number, with the session's count now: the count minus those rows is the entry's count
@@ -40,10 +41,10 @@ import java.util.concurrent.ThreadLocalRandom;
 final class WindowCache {
     /**
      * What a window read, as of its statement: the session's epoch, the sequence numbers {@code lo} to {@code hi} the
-     * entry holds every row of, the session's last sequence number and message count, and whether the read reached
-     * the session's oldest unpinned message.
+     * entry holds every row of, the session's last sequence number and message count, whether the read reached the
+     * session's oldest unpinned message, and the stamp of the row of the newest held message (0 if not known).
      */
-    record Range(long epoch, long lo, long hi, long lastSeq, long count, boolean exhausted) {}
+    record Range(long epoch, long lo, long hi, long lastSeq, long count, boolean exhausted, long newestStamp) {}
 
     /** The most messages an entry grows by through appends (see {@link #appended}) between two window reads. */
     static final int MAX_APPENDED = 64;
@@ -83,6 +84,11 @@ final class WindowCache {
 
         boolean exhausted() {
             return range.exhausted();
+        }
+
+        /** The stamp of {@link #newest()}'s row, 0 if not known. */
+        long newestStamp() {
+            return range.newestStamp();
         }
 
         /** The held message with sequence number {@code seq}, or null. */
@@ -169,6 +175,11 @@ final class WindowCache {
         return epoch;
     }
 
+    /** A new message row's stamp: random and never 0 (0 stands for a stamp not known). */
+    static long newStamp() {
+        return newEpoch();
+    }
+
     boolean enabled() {
         return entries.enabled();
     }
@@ -190,11 +201,12 @@ final class WindowCache {
     /**
      * Replaces {@code key}'s entry, which held the session as of just before an append of this memory, with the
      * session after it: {@code stored}, the one message appended (with the sequence number after the entry's last),
-     * added to the held ones, and the session's message count after the append. Does nothing once the entry has grown
+     * added to the held ones, with its row's {@code stamp}, and the session's message count after the append. Does
+     * nothing once the entry has grown
      * by {@value #MAX_APPENDED} messages since a window read it: a session that is only written does not copy an ever
      * larger entry on every append (the next window reads what was added).
      */
-    void appended(SessionKey key, Entry held, Message stored, boolean pinned, long count) {
+    void appended(SessionKey key, Entry held, Message stored, boolean pinned, long count, long stamp) {
         if (held.appended() >= MAX_APPENDED) {
             return;
         }
@@ -212,7 +224,7 @@ final class WindowCache {
         Range r = held.range();
         put(
                 key,
-                new Range(r.epoch(), r.lo(), stored.sequence(), stored.sequence(), count, r.exhausted()),
+                new Range(r.epoch(), r.lo(), stored.sequence(), stored.sequence(), count, r.exhausted(), stamp),
                 newPinned,
                 newTaken,
                 held.appended() + 1);

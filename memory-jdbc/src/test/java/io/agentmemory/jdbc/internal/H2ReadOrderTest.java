@@ -99,7 +99,8 @@ class H2ReadOrderTest {
                                 .set("budget", 1_000_000L)
                                 .set("known_lo", 1L)
                                 .set("known_hi", 0L)
-                                .set("anchor", ""));
+                                .set("anchor", "")
+                                .set("anchor_stamp", 0L));
                 int unpinned = 0;
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
