@@ -177,16 +177,23 @@ class WindowCacheTest {
         }
     }
 
+    /** Puts the session back as it was before {@code lost}, its newest messages: their rows, counts and numbers gone. */
+    private static void putBack(Db db, Message... lost) throws Exception {
+        for (Message m : lost) {
+            removeElsewhere(db, m.sequence());
+        }
+        try (Connection c = DriverManager.getConnection(db.url());
+                Statement st = c.createStatement()) {
+            st.executeUpdate("UPDATE \"" + db.prefix() + "sessions\" SET last_seq = last_seq - " + lost.length);
+        }
+    }
+
     /**
      * Puts the session back as it was before {@code lost}, its newest message (its row and counts gone, its last
      * sequence number one less), then appends through {@code theirs}, which gets the lost message's number.
      */
     private static Message putBackAndWriteElsewhere(Db db, Message lost, Memory theirs) throws Exception {
-        removeElsewhere(db, lost.sequence());
-        try (Connection c = DriverManager.getConnection(db.url());
-                Statement st = c.createStatement()) {
-            st.executeUpdate("UPDATE \"" + db.prefix() + "sessions\" SET last_seq = last_seq - 1");
-        }
+        putBack(db, lost);
         Message instead = theirs.session(KEY).add(Message.user("instead"));
         assertThat(instead.sequence()).isEqualTo(lost.sequence());
         return instead;
@@ -215,12 +222,7 @@ class WindowCacheTest {
                 if (!ownAppends) {
                     assertThat(mine.session(KEY).contextWindow(100_000)).endsWith(a, x);
                 }
-                removeElsewhere(db, x.sequence());
-                removeElsewhere(db, a.sequence());
-                try (Connection c = DriverManager.getConnection(db.url());
-                        Statement st = c.createStatement()) {
-                    st.executeUpdate("UPDATE \"" + db.prefix() + "sessions\" SET last_seq = last_seq - 2");
-                }
+                putBack(db, x, a);
                 Message b = theirs.session(KEY).add(Message.user("b"));
                 assertThat(b.sequence()).isEqualTo(a.sequence());
                 assertThat(theirs.session(KEY).add(x).sequence()).isEqualTo(x.sequence());

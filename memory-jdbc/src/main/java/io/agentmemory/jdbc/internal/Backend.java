@@ -188,8 +188,7 @@ public final class Backend {
 
     /** Appends {@code batch}; with one message, the anchor is {@code cached}'s newest message (see {@link #current}). */
     private Appended append(SessionKey key, List<Message> batch, WindowCache.Entry cached) {
-        Anchor anchor =
-                cached == null ? Anchor.NONE : new Anchor(cached.newest().id(), cached.newestStamp());
+        Anchor anchor = Anchor.of(cached);
         List<TokenCount> counts = BackendSupport.countTokens(context.tokenCounter(), batch);
         List<Prepared> prepared = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
@@ -246,10 +245,18 @@ public final class Backend {
         return params;
     }
 
-    /** The id and stamp of a cache entry's newest message, which an append's statement looks up. */
+    /**
+     * The id and stamp of a cache entry's newest message, which a statement that relies on the entry looks up (see
+     * {@link Dialect#anchorSeq()}); none without an entry.
+     */
     private record Anchor(String id, long stamp) {
-        static final Anchor NONE = new Anchor("", 0);
+        static Anchor of(WindowCache.Entry cached) {
+            return cached == null
+                    ? new Anchor("", 0)
+                    : new Anchor(cached.newest().id(), cached.newestStamp());
+        }
 
+        /** Sets the parameters {@code anchor} and {@code anchor_stamp}. */
         Sql.Params set(Sql.Params params) {
             return params.set("anchor", id).set("anchor_stamp", stamp);
         }
@@ -654,16 +661,12 @@ public final class Backend {
         try (PreparedStatement ps = (cutoff == null ? dialect.windowFirst : dialect.windowFirstLive)
                 .prepare(
                         c,
-                        keyParams
-                                .copy()
+                        Anchor.of(cached)
+                                .set(keyParams.copy())
                                 .set("limit", firstPageLimit(cached, maxTokens))
                                 .set("budget", (long) maxTokens)
                                 .set("known_lo", cached == null ? 1L : cached.lo())
-                                .set("known_hi", cached == null ? 0L : cached.hi())
-                                .set(
-                                        "anchor",
-                                        cached == null ? "" : cached.newest().id())
-                                .set("anchor_stamp", cached == null ? 0L : cached.newestStamp()))) {
+                                .set("known_hi", cached == null ? 0L : cached.hi()))) {
             header = readWindow(ps, pinnedRows, page);
         }
         // Entries are only made with an epoch, never 0, so a session without one never matches.
@@ -707,12 +710,10 @@ public final class Backend {
         Message anchor = cached.newest();
         try (PreparedStatement ps = dialect.windowSince.prepare(
                 c,
-                keyParams
-                        .copy()
+                Anchor.of(cached)
+                        .set(keyParams.copy())
                         .set("since", cached.lastSeq())
-                        .set("limit", limit)
-                        .set("anchor", anchor.id())
-                        .set("anchor_stamp", cached.newestStamp()))) {
+                        .set("limit", limit))) {
             header = readWindow(ps, pinnedRows, rows);
         }
         if (header.epoch() == cached.epoch() && header.anchor() != anchor.sequence()) {
