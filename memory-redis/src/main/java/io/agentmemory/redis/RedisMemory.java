@@ -1010,7 +1010,8 @@ public final class RedisMemory implements Memory {
                     bytes(SINCE_LIMIT),
                     bytes(held.lo()),
                     bytes(held.last()),
-                    bytes(held.anchor().message().id()));
+                    bytes(held.anchor().message().id()),
+                    bytes(held.anchor().sequence()));
             List<Object> r =
                     list(call("read the context window of", key, () -> Lua.READ.run(jedis, sessionKeys, args)));
             return window(maxTokens, cutoff, held, changes(r));
@@ -1116,7 +1117,8 @@ public final class RedisMemory implements Memory {
                     rest.ranOut(),
                     unpinned,
                     cutoff,
-                    changes.version());
+                    changes.version(),
+                    changes.lastStamp());
             return window;
         }
 
@@ -1124,12 +1126,12 @@ public final class RedisMemory implements Memory {
         private WindowCache.Changes changes(List<Object> r) {
             long[] newPinned = null;
             List<byte[]> newestFirst = null;
-            if (r.size() > 9) {
-                newPinned = new long[((Long) r.get(9)).intValue()];
+            if (r.size() > 11) {
+                newPinned = new long[((Long) r.get(11)).intValue()];
                 for (int i = 0; i < newPinned.length; i++) {
-                    newPinned[i] = (Long) r.get(10 + i);
+                    newPinned[i] = (Long) r.get(12 + i);
                 }
-                int first = 10 + newPinned.length;
+                int first = 12 + newPinned.length;
                 newestFirst = new ArrayList<>(r.size() - first);
                 for (int i = first; i < r.size(); i++) {
                     if (!(r.get(i) instanceof byte[] json)) {
@@ -1147,6 +1149,8 @@ public final class RedisMemory implements Memory {
                     (Long) r.get(6),
                     (Long) r.get(7),
                     string(r.get(8)),
+                    string(r.get(9)),
+                    string(r.get(10)),
                     newPinned,
                     newestFirst);
         }
@@ -1165,11 +1169,12 @@ public final class RedisMemory implements Memory {
             long hi = (Long) r.get(2);
             double lo = r.get(3) instanceof Long l ? l : Double.NEGATIVE_INFINITY;
             boolean fromOldest = (Long) r.get(4) == 1;
-            long[] expired = new long[((Long) r.get(5)).intValue()];
+            String lastStamp = string(r.get(5));
+            long[] expired = new long[((Long) r.get(6)).intValue()];
             for (int i = 0; i < expired.length; i++) {
-                expired[i] = (Long) r.get(6 + i);
+                expired[i] = (Long) r.get(7 + i);
             }
-            int at = 6 + expired.length;
+            int at = 7 + expired.length;
             Decoded[] pinned = new Decoded[((Long) r.get(at)).intValue()];
             for (int i = 0; i < pinned.length; i++) {
                 pinned[i] = decode(r.get(at + 1 + i), held);
@@ -1221,7 +1226,8 @@ public final class RedisMemory implements Memory {
                 while (e < expired.length) {
                     unpinned[n++] = expired[e++];
                 }
-                windows.put(key, epoch, hi, pinned, taken, walk.ranOut() && fromOldest, unpinned, cutoff, "");
+                windows.put(
+                        key, epoch, hi, pinned, taken, walk.ranOut() && fromOldest, unpinned, cutoff, "", lastStamp);
             }
             return window;
         }

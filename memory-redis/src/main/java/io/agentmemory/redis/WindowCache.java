@@ -55,6 +55,9 @@ final class WindowCache {
      * @param held how many unpinned messages lie in the entry's {@code [lo, last]}
      * @param oldestHeld the oldest of them, -1 for none
      * @param version the session's version (see {@code append.lua}), "" for none
+     * @param anchorStamp the stamp stored under the entry's newest message's sequence number (see {@code append.lua}),
+     *     "" for none
+     * @param lastStamp the stamp of the message with the session's last sequence number, "" for none
      * @param newPinned the sequence numbers of the pinned messages above {@code last}; null when the messages above
      *     were not sent (more than the limit)
      * @param newestFirst the JSON of the messages above {@code last}, newest first; null when not sent
@@ -68,6 +71,8 @@ final class WindowCache {
             long held,
             long oldestHeld,
             String version,
+            String anchorStamp,
+            String lastStamp,
             long[] newPinned,
             List<byte[]> newestFirst) {}
 
@@ -83,6 +88,7 @@ final class WindowCache {
      * @param cutoff messages older than this had expired when the entry was made; null without a max age
      * @param exhausted whether no unpinned message older than {@code lo} had not expired at {@code cutoff}
      * @param version the session's version as of the read, "" when unknown
+     * @param anchorStamp the stamp of {@link #anchor()} (see {@code append.lua}), "" when unknown
      * @param appended how many messages appends of this memory added to the entry since a window read it
      *     ({@link #appended}); when positive, the next window first checks that the session is still at {@code
      *     version}
@@ -97,8 +103,12 @@ final class WindowCache {
             Instant cutoff,
             boolean exhausted,
             String version,
+            String anchorStamp,
             int appended) {
-        /** The newest message held: the script checks that its id still has its sequence number. */
+        /**
+         * The newest message held: the script checks that its id still has its sequence number, and the client that
+         * its number still has the stamp the entry saw.
+         */
         Decoded anchor() {
             Decoded newestRun = run.length == 0 ? null : run[0];
             Decoded newestPinned = pinned.length == 0 ? null : pinned[pinned.length - 1];
@@ -121,13 +131,14 @@ final class WindowCache {
 
         /**
          * Where the unpinned messages the session still holds in {@code [lo, last]} start in {@link #unpinned}, or -1
-         * when the changes do not allow the entry to be used: another epoch (or none), the newest held message gone
-         * or moved (a session restored from an older copy), messages above {@code last} not all sent, a pinned
-         * message missing, or unpinned ones missing other than the oldest.
+         * when the changes do not allow the entry to be used: another epoch (or none), the newest held message gone,
+         * moved or stored again (a session restored from an older copy: another number, or another stamp), messages
+         * above {@code last} not all sent, a pinned message missing, or unpinned ones missing other than the oldest.
          */
         int validFrom(Changes c) {
             if (!c.epoch().equals(epoch)
                     || c.anchorSeq() != anchor().sequence()
+                    || (!anchorStamp.isEmpty() && !anchorStamp.equals(c.anchorStamp()))
                     || c.newestFirst() == null
                     || c.newestFirst().size() != c.above()
                     || c.pinned() != pinned.length + c.newPinned().length) {
@@ -182,6 +193,8 @@ final class WindowCache {
                     unpinned.length,
                     unpinned.length == 0 ? -1 : unpinned[0],
                     version,
+                    anchorStamp,
+                    anchor().sequence() == last ? anchorStamp : "",
                     new long[0],
                     List.of());
         }
@@ -247,6 +260,16 @@ final class WindowCache {
             if (r + pinned.length == 0) {
                 return null;
             }
+            // The newest message held now: one this append stored (its stamp is the version the append left), or
+            // the one held before.
+            Decoded newestRun = r == 0 ? null : keptRun[0];
+            Decoded newestPinned = pinned.length == 0 ? null : pinned[pinned.length - 1];
+            long newest = Math.max(
+                    newestRun == null ? -1 : newestRun.sequence(), newestPinned == null ? -1 : newestPinned.sequence());
+            Decoded held = anchor();
+            String stamp = newest > (held == null ? -1 : held.sequence())
+                    ? after
+                    : held != null && newest == held.sequence() ? anchorStamp : "";
             return new Entry(
                     epoch,
                     added[added.length - 1].sequence(),
@@ -257,6 +280,7 @@ final class WindowCache {
                     cutoff,
                     exhausted,
                     after,
+                    stamp,
                     appended + added.length);
         }
 
@@ -264,7 +288,7 @@ final class WindowCache {
         Entry read() {
             return appended == 0
                     ? this
-                    : new Entry(epoch, last, lo, unpinned, run, pinned, cutoff, exhausted, version, 0);
+                    : new Entry(epoch, last, lo, unpinned, run, pinned, cutoff, exhausted, version, anchorStamp, 0);
         }
     }
 
@@ -392,6 +416,8 @@ final class WindowCache {
      *     {@code [lo, last]} (lo the oldest message taken); those outside it are ignored
      * @param cutoff the expiry cutoff the walk applied; null without a max age
      * @param version the session's version from the same script call as {@code last}, "" when unknown
+     * @param lastStamp the stamp of the message with sequence number {@code last}, from the same script call, "" for
+     *     none: the entry's newest message's when that is the one (else the entry's is unknown)
      */
     void put(
             SessionKey key,
@@ -402,14 +428,18 @@ final class WindowCache {
             boolean exhausted,
             long[] unpinned,
             Instant cutoff,
-            String version) {
+            String version,
+            String lastStamp) {
         if (epoch.isEmpty() || (pinned.length == 0 && walk.length == 0)) {
             entries.remove(key);
             return;
         }
         long lo = walk.length == 0 ? last + 1 : walk[walk.length - 1].sequence();
         long[] range = Arrays.copyOfRange(unpinned, firstAtLeast(unpinned, lo), unpinned.length);
-        Entry entry = new Entry(epoch, last, lo, range, walk, pinned, cutoff, exhausted, version, 0);
+        Entry entry = new Entry(epoch, last, lo, range, walk, pinned, cutoff, exhausted, version, "", 0);
+        if (entry.anchor().sequence() == last && !lastStamp.isEmpty()) {
+            entry = new Entry(epoch, last, lo, range, walk, pinned, cutoff, exhausted, version, lastStamp, 0);
+        }
         entries.put(key, entry, entry.weight());
     }
 

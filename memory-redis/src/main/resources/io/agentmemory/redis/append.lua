@@ -4,7 +4,7 @@
 -- one HSET and one HDEL write the hash. The common append (new plain messages that retention leaves alone) takes a
 -- short path that writes exactly what the general one would, in one ZADD per key: 6 calls whatever the batch size.
 --
--- KEYS: 1 d (hash: counters, lock, headers, id index, tool-call maps), 2 u (zset: unpinned messages, score seq,
+-- KEYS: 1 d (hash: counters, lock, headers, id index, stamps, tool-call maps), 2 u (zset: unpinned messages, score seq,
 --       member "seq:tokens:kind:id"), 3 p (zset: pinned messages, score seq, member "seq:tokens"),
 --       4 t (zset: unpinned messages by timestamp, score epoch second, member seq), 5 m (zset: every message's JSON,
 --       score seq)
@@ -76,6 +76,9 @@ local ver, ix, ex, lk = meta[4] or '0', meta[5], meta[6], meta[7]
 -- found, so that a call run twice with the same arguments (a client's retry after a lost reply) leaves the same
 -- version only when it found the same state.
 local newVer = string.format('%.0f', tonumber(string.sub(redis.sha1hex(ver .. ':' .. ARGV[13]), 1, 13), 16))
+-- Each message a commit stores gets that version as its stamp ("s:<seq>" in d): a message stored again under its
+-- old number after the session was put back from an older copy (a retry) has another stamp than the one a reader
+-- held (see read.lua's since).
 
 local nowMs
 local function now()
@@ -240,6 +243,8 @@ if not lk and mode ~= 'l' and cutSec == '' and n > 0 then
       set[#set + 1] = ARGV[pos + 4]
       set[#set + 1] = 'i:' .. id
       set[#set + 1] = ss
+      set[#set + 1] = 's:' .. ss
+      set[#set + 1] = newVer
       reply[3 + i] = seq
     end
     set[2] = seq
@@ -254,6 +259,7 @@ if not lk and mode ~= 'l' and cutSec == '' and n > 0 then
         seqs[i] = s
         del[#del + 1] = 'h:' .. s
         del[#del + 1] = 'i:' .. id
+        del[#del + 1] = 's:' .. s
       end
       local lo = 1
       for i = 1, #seqs do
@@ -574,6 +580,8 @@ for _, r in ipairs(new) do
     set[#set + 1] = r.hdr
     set[#set + 1] = 'i:' .. r.id
     set[#set + 1] = ss
+    set[#set + 1] = 's:' .. ss
+    set[#set + 1] = newVer
     if r.pinned then
       zp[#zp + 1] = ss
       zp[#zp + 1] = ss .. ':' .. string.format('%d', r.tokens)
@@ -608,6 +616,7 @@ if removedCount > 0 then
         seqs[#seqs + 1] = e.seq
         del[#del + 1] = 'h:' .. e.seq
         del[#del + 1] = 'i:' .. e.id
+        del[#del + 1] = 's:' .. e.seq
       end
     end
   end

@@ -10,18 +10,20 @@
 --            10 to nanos, 11 number of roles, the roles, then the number of metadata entries and (key, value)
 --            canons; returns {'I', JSON...} or {'S', sequence...}, newest first
 --   window:  5 the window's token budget; returns {kind, epoch ('' for none), last sequence, oldest sequence of the
---            range or '-inf', 1 if the range reaches the oldest unpinned message else 0, number of expired unpinned
+--            range or '-inf', 1 if the range reaches the oldest unpinned message else 0, the stamp of the message with
+--            the last sequence ('' for none; see append.lua), number of expired unpinned
 --            messages in the range, their sequences..., pinned count, pinned JSON (chronological)...}, then for kind
 --            'I' the unpinned JSON of the range (newest first, expired ones left out); for kind 'R' the unpinned
 --            messages to walk are the range's messages of m that are neither pinned nor expired, read natively. The
 --            walk ends after the first non-tool message that overdraws the budget left after the pinned messages,
 --            which no window can pass.
 --   since:   what changed since a window the client holds: 5 the oldest sequence of the unpinned messages it holds,
---            6 the session's last sequence as of that window, 7 the id of the newest message it holds (ARGV 2 and 3
---            are unused: the client drops expired messages itself); returns {'S', epoch ('' for none), last sequence,
---            the sequence the held id has now (-1 for none), number of messages above ARGV 6, number of pinned
---            messages, number of unpinned messages from ARGV 5 to ARGV 6, the oldest of them (-1 for none), the
---            session's version (see append.lua; '' for none)}, followed,
+--            6 the session's last sequence as of that window, 7 the id of the newest message it holds, 8 that
+--            message's sequence (ARGV 2 and 3 are unused: the client drops expired messages itself); returns {'S',
+--            epoch ('' for none), last sequence, the sequence the held id has now (-1 for none), number of messages
+--            above ARGV 6, number of pinned messages, number of unpinned messages from ARGV 5 to ARGV 6, the oldest of
+--            them (-1 for none), the session's version (see append.lua; '' for none), the stamp stored under ARGV 8
+--            ('' for none), the stamp of the message with the last sequence ('' for none)}, followed,
 --            when at most ARGV 4 messages lie above ARGV 6, by the number of pinned ones among them, their sequences,
 --            and the JSON of all of them, newest first.
 local d, u, p, t, m = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
@@ -176,17 +178,18 @@ if op == 'window' then
   local expired = expiredSet()
   local meta = redis.call('HMGET', d, 'seq', 'tok', 'n', 'ep')
   local hi, total, count = tonumber(meta[1] or '0'), tonumber(meta[2] or '0'), tonumber(meta[3] or '0')
+  local stamp = redis.call('HGET', d, 's:' .. hi) or ''
 
   -- The reply's head: kind, epoch, last sequence, the range's oldest sequence, whether the range reaches the oldest
-  -- unpinned message, and the expired sequences in the range.
+  -- unpinned message, the last message's stamp, and the expired sequences in the range.
   local function head(kind, lo, fromOldest)
-    local reply = {kind, meta[4] or '', hi, lo or '-inf', fromOldest and 1 or 0, 0}
+    local reply = {kind, meta[4] or '', hi, lo or '-inf', fromOldest and 1 or 0, stamp, 0}
     for s in pairs(expired) do
       if not lo or s >= lo then
         reply[#reply + 1] = s
       end
     end
-    reply[6] = #reply - 6
+    reply[7] = #reply - 7
     return reply
   end
 
@@ -279,7 +282,7 @@ end
 
 if op == 'since' then
   local lo, last = ARGV[5], ARGV[6]
-  local meta = redis.call('HMGET', d, 'ep', 'seq', 'i:' .. ARGV[7], 'ver')
+  local meta = redis.call('HMGET', d, 'ep', 'seq', 'i:' .. ARGV[7], 'ver', 's:' .. ARGV[8])
   local above = redis.call('ZCOUNT', m, '(' .. last, '+inf')
   local held = redis.call('ZCOUNT', u, lo, last)
   local oldest = -1
@@ -287,7 +290,8 @@ if op == 'since' then
     oldest = seqOf(redis.call('ZRANGE', u, lo, last, 'BYSCORE', 'LIMIT', 0, 1)[1])
   end
   local reply = {'S', meta[1] or '', tonumber(meta[2] or '0'), tonumber(meta[3] or '-1'), above,
-                 redis.call('ZCARD', p), held, oldest, meta[4] or ''}
+                 redis.call('ZCARD', p), held, oldest, meta[4] or '', meta[5] or '',
+                 redis.call('HGET', d, 's:' .. (meta[2] or '0')) or ''}
   if above <= inline then
     local newPinned = redis.call('ZRANGE', p, '(' .. last, '+inf', 'BYSCORE')
     reply[#reply + 1] = #newPinned

@@ -124,7 +124,9 @@ class RedisAppendPathsTest {
                     field,
                     field.equals("ex") || field.equals("ix")
                             ? "(a time)"
-                            : field.equals("ep") ? "(an epoch)" : field.equals("ver") ? "(a version)" : text(v));
+                            : field.equals("ep")
+                                    ? "(an epoch)"
+                                    : field.equals("ver") || field.startsWith("s:") ? "(a version)" : text(v));
         });
         out.put("d", hash);
         String[] names = {"d", "u", "p", "t", "m"};

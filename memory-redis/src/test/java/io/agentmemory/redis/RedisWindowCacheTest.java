@@ -310,7 +310,7 @@ class RedisWindowCacheTest {
                             .as(
                                     "bytes of window %d, which reads %d messages of %d bytes of JSON",
                                     turn, unseen.size(), json)
-                            .isBetween(json, json + 200);
+                            .isBetween(json, json + 250);
                     assertThat(window).hasSize(2000).isEqualTo(elsewhere.contextWindow(ALL));
                     assertThat(window.get(window.size() - 1)).isEqualTo(question);
                     unseen.clear();
@@ -814,6 +814,42 @@ class RedisWindowCacheTest {
             assertThat(instead.sequence()).isEqualTo(lost.sequence());
             List<Message> window = s.window(ALL, Read.FULL);
             assertThat(window).contains(instead).doesNotContain(lost);
+        }
+    }
+
+    /**
+     * A session restored from a copy older than its two newest messages, {@code a} and {@code x}; another memory then
+     * stores {@code b}, which gets {@code a}'s number, and a retry stores {@code x} again under its old number. Epoch,
+     * last sequence number, counts and the number under {@code x}'s id are all the held window's; only the stamp of
+     * {@code x}'s number is another. Each way the held window learns its newest message: this memory's own appends
+     * (then a window checked natively), and another memory's appends read as added since, or read in full.
+     */
+    @ParameterizedTest
+    @EnumSource(Deployment.class)
+    void aRestoreWhoseNewestHeldMessageARetryStoredAgainIsReadAnew(Deployment deployment) throws Exception {
+        for (Read learnt : new Read[] {Read.CHECKED, Read.SINCE, Read.FULL}) {
+            try (Setup s = new Setup(deployment, Retention.none())) {
+                UnifiedJedis raw = s.raw();
+                s.store().addAll(users("kept", 0, 10));
+                if (learnt != Read.FULL) {
+                    s.window(ALL, Read.FULL);
+                    s.store().add(Message.user("seen"));
+                    s.window(ALL, Read.SINCE);
+                }
+                List<byte[]> copies = copy(raw, s.keys);
+                MemoryStore writer = learnt == Read.CHECKED ? s.store() : s.other();
+                Message a = writer.add(Message.user("a"));
+                Message x = writer.add(Message.user("x"));
+                s.window(ALL, learnt);
+                putBack(raw, s.keys, copies);
+                Message b = s.other().add(Message.user("b"));
+                assertThat(b.sequence()).isEqualTo(a.sequence());
+                assertThat(s.other().add(x).sequence()).isEqualTo(x.sequence());
+                assertThat(s.window(ALL, Read.FULL))
+                        .as("newest message learnt from a window read %s", learnt)
+                        .contains(b, x)
+                        .doesNotContain(a);
+            }
         }
     }
 
