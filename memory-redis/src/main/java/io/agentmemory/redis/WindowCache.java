@@ -260,17 +260,7 @@ final class WindowCache {
             if (r + pinned.length == 0) {
                 return null;
             }
-            // The newest message held now: one this append stored (its stamp is the version the append left), or
-            // the one held before.
-            Decoded newestRun = r == 0 ? null : keptRun[0];
-            Decoded newestPinned = pinned.length == 0 ? null : pinned[pinned.length - 1];
-            long newest = Math.max(
-                    newestRun == null ? -1 : newestRun.sequence(), newestPinned == null ? -1 : newestPinned.sequence());
-            Decoded held = anchor();
-            String stamp = newest > (held == null ? -1 : held.sequence())
-                    ? after
-                    : held != null && newest == held.sequence() ? anchorStamp : "";
-            return new Entry(
+            Entry next = new Entry(
                     epoch,
                     added[added.length - 1].sequence(),
                     lo,
@@ -280,8 +270,19 @@ final class WindowCache {
                     cutoff,
                     exhausted,
                     after,
-                    stamp,
+                    "",
                     appended + added.length);
+            // The newest message held now: one this append stored (its stamp is the version the append left), or
+            // the one held before.
+            long newest = next.anchor().sequence();
+            Decoded held = anchor();
+            return next.stamped(
+                    held == null || newest > held.sequence() ? after : newest == held.sequence() ? anchorStamp : "");
+        }
+
+        /** This entry with {@code stamp} as its newest message's stamp. */
+        Entry stamped(String stamp) {
+            return new Entry(epoch, last, lo, unpinned, run, pinned, cutoff, exhausted, version, stamp, appended);
         }
 
         /** This entry, no longer taken as up to date: the next window reads what changed. */
@@ -437,8 +438,8 @@ final class WindowCache {
         long lo = walk.length == 0 ? last + 1 : walk[walk.length - 1].sequence();
         long[] range = Arrays.copyOfRange(unpinned, firstAtLeast(unpinned, lo), unpinned.length);
         Entry entry = new Entry(epoch, last, lo, range, walk, pinned, cutoff, exhausted, version, "", 0);
-        if (entry.anchor().sequence() == last && !lastStamp.isEmpty()) {
-            entry = new Entry(epoch, last, lo, range, walk, pinned, cutoff, exhausted, version, lastStamp, 0);
+        if (entry.anchor().sequence() == last) {
+            entry = entry.stamped(lastStamp);
         }
         entries.put(key, entry, entry.weight());
     }

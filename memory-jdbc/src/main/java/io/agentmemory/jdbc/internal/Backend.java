@@ -220,7 +220,8 @@ public final class Backend {
         }
     }
 
-    private Sql.Params messageParams(Connection c, SessionKey key, Prepared p) throws SQLException {
+    /** The parameters that store {@code p}'s row, with {@code stamp} as the row's stamp. */
+    private Sql.Params messageParams(Connection c, SessionKey key, Prepared p, long stamp) throws SQLException {
         Message m = p.message();
         Sql.Params params = keyParams(key)
                 .set("id", m.id())
@@ -231,7 +232,7 @@ public final class Backend {
                 .set("counter", p.count().counterId())
                 .set("meta", p.meta())
                 .set("body", p.body())
-                .set("stamp", WindowCache.newStamp());
+                .set("stamp", stamp);
         if (m.toolCallId().isPresent()) {
             params.set("tool_call_id", m.toolCallId().get());
         } else {
@@ -267,10 +268,8 @@ public final class Backend {
         boolean oldest = retention.maxAge().isPresent();
         Sql sql = dialect.singleAppend().orElseThrow().statement(m.isToolResult(), oldest);
         long stamp = WindowCache.newStamp();
-        Sql.Params params = anchor.set(messageParams(c, key, p)
-                .set("pinned", m.isPinned())
-                .set("epoch", WindowCache.newEpoch())
-                .set("stamp", stamp));
+        Sql.Params params = anchor.set(
+                messageParams(c, key, p, stamp).set("pinned", m.isPinned()).set("epoch", WindowCache.newEpoch()));
         long seq;
         boolean pinned;
         long unpinnedCount;
@@ -318,13 +317,12 @@ public final class Backend {
         Message m = p.message();
         boolean pinned = m.isPinned();
         long stamp = WindowCache.newStamp();
-        Sql.Params params = anchor.set(messageParams(c, key, p)
+        Sql.Params params = anchor.set(messageParams(c, key, p, stamp)
                 .set("pinned", pinned)
                 .set("pinned_add", pinned ? 1L : 0L)
                 .set("unpinned_add", pinned ? 0L : 1L)
                 .set("tokens_add", pinned ? 0L : (long) p.count().tokens())
-                .set("epoch", WindowCache.newEpoch())
-                .set("stamp", stamp));
+                .set("epoch", WindowCache.newEpoch()));
         long seq;
         long unpinnedCount;
         long unpinnedTokens;
@@ -409,7 +407,10 @@ public final class Backend {
                                 && pinnedInStore.contains(m.toolCallId().orElseThrow()));
                 seq++;
                 dialect.insertMessage.bind(
-                        ps, messageParams(c, key, p).set("seq", seq).set("pinned", pinned));
+                        ps,
+                        messageParams(c, key, p, WindowCache.newStamp())
+                                .set("seq", seq)
+                                .set("pinned", pinned));
                 ps.addBatch();
                 inserted++;
                 if (pinned) {

@@ -202,9 +202,8 @@ final class WindowCache {
      * Replaces {@code key}'s entry, which held the session as of just before an append of this memory, with the
      * session after it: {@code stored}, the one message appended (with the sequence number after the entry's last),
      * added to the held ones, with its row's {@code stamp}, and the session's message count after the append. Does
-     * nothing once the entry has grown
-     * by {@value #MAX_APPENDED} messages since a window read it: a session that is only written does not copy an ever
-     * larger entry on every append (the next window reads what was added).
+     * nothing once the entry has grown by {@value #MAX_APPENDED} messages since a window read it: a session that is
+     * only written does not copy an ever larger entry on every append (the next window reads what was added).
      */
     void appended(SessionKey key, Entry held, Message stored, boolean pinned, long count, long stamp) {
         if (held.appended() >= MAX_APPENDED) {
