@@ -16,7 +16,8 @@ import java.util.UUID;
  * {@link JdbcFloorBenchmark}'s, for machines where the cost of a commit drifts during a run: one turn of each kind in
  * turn, then the next round, each phase timed on its own, so that all see the same moments of the machine. The kinds:
  * ours with {@code calls=separate} (add, window, add) and with {@code calls=addAndWindow} (addAndWindow, add), each on
- * a session of its own, and the floor. Prints the median and 90th percentile of each phase and of whole turns, and the
+ * a session of its own, the floor, and {@link JdbcTurnBound}'s two appends (the least a store with memory-jdbc's write
+ * guarantees does, its window free). Prints the median and 90th percentile of each phase and of whole turns, and the
  * ratios of the medians. It complements the JMH runs; it is not one of them (no forking, its own warm-up of as many
  * rounds again).
  *
@@ -54,6 +55,10 @@ public final class PairedJdbcTurns {
                     .map(JdbcBenchmarkDatabases::fresh)
                     .toList());
             JdbcBenchmarkDatabases.insertFloor(pool, floorSession, fill.subList(0, n));
+            JdbcTurnBound bound = new JdbcTurnBound(pool, url, "turn-" + UUID.randomUUID());
+            bound.fill(fill.subList(0, n).stream()
+                    .map(JdbcBenchmarkDatabases::fresh)
+                    .toList());
             String[] names = {
                 "ours, separate: add",
                 "ours, separate: window",
@@ -65,7 +70,10 @@ public final class PairedJdbcTurns {
                 "floor: insert",
                 "floor: select",
                 "floor: insert",
-                "floor: turn"
+                "floor: turn",
+                "bound: append",
+                "bound: append",
+                "bound: turn"
             };
             long[][] t = new long[names.length][rounds];
             long sink = 0;
@@ -93,9 +101,15 @@ public final class PairedJdbcTurns {
                     long h = System.nanoTime();
                     JdbcFloorBenchmark.insert(pool, floorSession, JdbcBenchmarkDatabases.fresh(messages.assistant()));
                     long j = System.nanoTime();
-                    long[] phases = {b - a, c - b, d - c, d - a, e - d, f - e, f - d, g - f, h - g, j - h, j - f};
-                    for (int k = 0; k < phases.length; k++) {
-                        t[k][i] = phases[k];
+                    sink += bound.append(JdbcBenchmarkDatabases.fresh(messages.user()));
+                    long k = System.nanoTime();
+                    sink += bound.append(JdbcBenchmarkDatabases.fresh(messages.assistant()));
+                    long l = System.nanoTime();
+                    long[] phases = {
+                        b - a, c - b, d - c, d - a, e - d, f - e, f - d, g - f, h - g, j - h, j - f, k - j, l - k, l - j
+                    };
+                    for (int p = 0; p < phases.length; p++) {
+                        t[p][i] = phases[p];
                     }
                 }
             }
@@ -117,9 +131,11 @@ public final class PairedJdbcTurns {
             double floor = PairedRedisTurns.median(t[10]);
             System.out.printf(
                     Locale.ROOT,
-                    "ratios of median turns: floor / ours separate %.2fx, floor / ours addAndWindow %.2fx (%d)%n",
+                    "ratios of median turns: floor / ours separate %.2fx, floor / ours addAndWindow %.2fx,"
+                            + " floor / bound %.2fx (%d)%n",
                     floor / PairedRedisTurns.median(t[3]),
                     floor / PairedRedisTurns.median(t[6]),
+                    floor / PairedRedisTurns.median(t[13]),
                     sink & 1);
         }
     }

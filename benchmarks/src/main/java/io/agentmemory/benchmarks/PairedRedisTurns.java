@@ -9,7 +9,8 @@ import java.util.Locale;
  * round, each phase timed on its own, so that all see the same moments of the machine. The kinds: ours with
  * {@code calls=separate} (add, window, add) and with {@code calls=addAndWindow} (addAndWindow, add), the floor with
  * {@code window=own} (append, range, append) and with {@code window=piped} (append and range in one pipeline,
- * append). The sessions are set up, checked and deleted by the benchmarks' own state classes. Prints the median and
+ * append), and {@link RedisTurnBound}'s two appends (the least one atomic script per append with memory-redis's write
+ * guarantees does, its window free). The sessions are set up, checked and deleted by the benchmarks' own state classes. Prints the median and
  * 90th percentile of each phase and of whole turns, and the ratios of the median turns. It complements the JMH runs;
  * it is not one of them (no forking, its own warm-up of as many rounds again).
  *
@@ -34,6 +35,7 @@ public final class PairedRedisTurns {
         floorShared.codec = "none";
         floorShared.window = "own";
         floorShared.setUp();
+        RedisTurnBound bound = null;
         try {
             RedisAgentTurnBenchmark.Session ours = new RedisAgentTurnBenchmark.Session();
             ours.setUp(oursShared);
@@ -43,6 +45,12 @@ public final class PairedRedisTurns {
             floor.setUp(floorShared);
             RedisFloorBenchmark.Session floorPiped = new RedisFloorBenchmark.Session();
             floorPiped.setUp(floorShared);
+            bound = new RedisTurnBound(floorShared.redis, floorShared.prefix, n);
+            TurnMessages boundMessages = new TurnMessages(n);
+            for (int i = 0; i < n; i += 2) {
+                bound.append(boundMessages.user());
+                bound.append(boundMessages.assistant());
+            }
             String[] names = {
                 "ours, separate: add",
                 "ours, separate: window",
@@ -57,7 +65,10 @@ public final class PairedRedisTurns {
                 "floor, own: turn",
                 "floor, piped: append+range",
                 "floor, piped: append",
-                "floor, piped: turn"
+                "floor, piped: turn",
+                "bound: append",
+                "bound: append",
+                "bound: turn"
             };
             long[][] t = new long[names.length][rounds];
             long sink = 0;
@@ -95,8 +106,13 @@ public final class PairedRedisTurns {
                     long k = System.nanoTime();
                     sink += floorPiped.append(floorPiped.messages.assistant()).hashCode();
                     long l = System.nanoTime();
+                    sink += bound.append(boundMessages.user());
+                    long o = System.nanoTime();
+                    sink += bound.append(boundMessages.assistant());
+                    long q = System.nanoTime();
                     long[] phases = {
-                        b - a, c - b, d - c, d - a, e - d, f - e, f - d, g - f, h - g, j - h, j - f, k - j, l - k, l - j
+                        b - a, c - b, d - c, d - a, e - d, f - e, f - d, g - f, h - g, j - h, j - f, k - j, l - k,
+                        l - j, o - l, q - o, q - l
                     };
                     for (int p = 0; p < phases.length; p++) {
                         t[p][i] = phases[p];
@@ -107,6 +123,9 @@ public final class PairedRedisTurns {
             oursCombined.check(n);
             floor.verify();
             floorPiped.verify();
+            if (bound.size() != n) {
+                throw new IllegalStateException("the bound's session holds " + bound.size() + " messages, not " + n);
+            }
             System.out.printf(Locale.ROOT, "redis, N=%d, %d rounds (after as many to warm up)%n", n, rounds);
             for (int p = 0; p < names.length; p++) {
                 System.out.printf(
@@ -116,15 +135,20 @@ public final class PairedRedisTurns {
             double combined = median(t[6]);
             double own = median(t[10]);
             double piped = median(t[13]);
+            double least = median(t[16]);
             System.out.printf(
                     Locale.ROOT,
                     "ratios of median turns: floor own / ours separate %.2fx, floor own / ours addAndWindow %.2fx,"
-                            + " floor piped / ours addAndWindow %.2fx (%d)%n",
+                            + " floor piped / ours addAndWindow %.2fx, floor own / bound %.2fx (%d)%n",
                     own / separate,
                     own / combined,
                     piped / combined,
+                    own / least,
                     sink & 1);
         } finally {
+            if (bound != null) {
+                bound.delete();
+            }
             oursShared.tearDown();
             floorShared.tearDown();
         }
