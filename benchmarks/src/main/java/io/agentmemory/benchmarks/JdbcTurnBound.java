@@ -26,18 +26,22 @@ final class JdbcTurnBound {
     private final HikariDataSource pool;
     private final boolean postgres;
     private final String session;
+    /** PostgreSQL: the whole append; H2: the counter's bump, before {@link #insert}. */
     private final String append;
+
+    private final String insert;
 
     JdbcTurnBound(HikariDataSource pool, String url, String session) throws SQLException {
         this.pool = pool;
         this.postgres = url.startsWith("jdbc:postgresql:");
         this.session = session;
-        String insert = "INSERT INTO " + MESSAGES + " (session_id, seq, message_id, role, content)";
+        String into = "INSERT INTO " + MESSAGES + " (session_id, seq, message_id, role, content)";
         String bump = "UPDATE " + SESSIONS + " SET last_seq = last_seq + 1 WHERE session_id = ?";
         this.append = postgres
-                ? "WITH x AS (" + bump + " RETURNING last_seq) " + insert
+                ? "WITH x AS (" + bump + " RETURNING last_seq) " + into
                         + " SELECT ?, last_seq, ?, ?, ? FROM x RETURNING seq"
                 : "SELECT last_seq FROM FINAL TABLE (" + bump + ")";
+        this.insert = into + " VALUES (?, ?, ?, ?, ?)";
         try (Connection c = pool.getConnection();
                 Statement st = c.createStatement()) {
             st.execute("CREATE TABLE IF NOT EXISTS " + SESSIONS + " (session_id VARCHAR(256) PRIMARY KEY,"
@@ -72,12 +76,7 @@ final class JdbcTurnBound {
                 try (PreparedStatement ps = c.prepareStatement(append)) {
                     ps.setString(1, session);
                     bindRow(ps, 2, m);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        if (!rs.next()) {
-                            throw new IllegalStateException("the bound's session row is missing");
-                        }
-                        return rs.getLong(1);
-                    }
+                    return number(ps);
                 }
             }
             c.setAutoCommit(false);
@@ -85,15 +84,9 @@ final class JdbcTurnBound {
                 long seq;
                 try (PreparedStatement ps = c.prepareStatement(append)) {
                     ps.setString(1, session);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        if (!rs.next()) {
-                            throw new IllegalStateException("the bound's session row is missing");
-                        }
-                        seq = rs.getLong(1);
-                    }
+                    seq = number(ps);
                 }
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + MESSAGES
-                        + " (session_id, seq, message_id, role, content) VALUES (?, ?, ?, ?, ?)")) {
+                try (PreparedStatement ps = c.prepareStatement(insert)) {
                     ps.setString(1, session);
                     ps.setLong(2, seq);
                     bindRow(ps, 3, m);
@@ -107,6 +100,16 @@ final class JdbcTurnBound {
             } finally {
                 c.setAutoCommit(true);
             }
+        }
+    }
+
+    /** The number the statement that bumps the session's counter returns. */
+    private static long number(PreparedStatement ps) throws SQLException {
+        try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+                throw new IllegalStateException("the bound's session row is missing");
+            }
+            return rs.getLong(1);
         }
     }
 

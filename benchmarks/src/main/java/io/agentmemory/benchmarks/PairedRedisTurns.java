@@ -10,9 +10,9 @@ import java.util.Locale;
  * {@code calls=separate} (add, window, add) and with {@code calls=addAndWindow} (addAndWindow, add), the floor with
  * {@code window=own} (append, range, append) and with {@code window=piped} (append and range in one pipeline,
  * append), and {@link RedisTurnBound}'s two appends (the least one atomic script per append with memory-redis's write
- * guarantees does, its window free). The sessions are set up, checked and deleted by the benchmarks' own state classes. Prints the median and
- * 90th percentile of each phase and of whole turns, and the ratios of the median turns. It complements the JMH runs;
- * it is not one of them (no forking, its own warm-up of as many rounds again).
+ * guarantees does, its window free). The sessions are set up, checked and deleted by the benchmarks' own state
+ * classes. Prints the median and 90th percentile of each phase and of whole turns, and the ratios of the median turns.
+ * It complements the JMH runs; it is not one of them (no forking, its own warm-up of as many rounds again).
  *
  * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar io.agentmemory.benchmarks.PairedRedisTurns N rounds},
  * on the server of {@code MEMORY_TEST_REDIS_URL} (default {@code redis://127.0.0.1:6379}).

@@ -43,7 +43,8 @@ import redis.clients.jedis.Response;
 @Fork(jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class RedisFloorBenchmark {
-    private static final long TTL_SECONDS = 24 * 3600;
+    /** The sessions' TTL, 24 h, as ours is configured ({@code memory.redis.ttl=24h}). */
+    static final long TTL_SECONDS = 24 * 3600;
 
     /** The client shared by every benchmark thread, and the parameters. */
     @State(Scope.Benchmark)

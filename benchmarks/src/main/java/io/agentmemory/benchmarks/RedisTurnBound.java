@@ -12,9 +12,10 @@ import redis.clients.jedis.RedisClient;
  * A lower bound for any Redis store that keeps memory-redis's write guarantees in one atomic call per append,
  * measured next to {@link PairedRedisTurns}' turns: a script that answers a known message id with its number (so that
  * a retried append stores nothing twice), gives a new message the session's next number, stores it in a sorted set by
- * that number, drops the oldest beyond {@code n} with their ids, and sets the TTL of both keys; 9 calls, on two keys. It counts no
- * tokens, keeps no pinned messages, tool groups, timestamps or versions, and reports no eviction. The message's JSON
- * is made once, outside the measurement. Its window is free (a perfect cache), so its turn is its two appends.
+ * that number, drops the oldest beyond {@code n} with their ids, and sets the TTL of both keys; 9 calls, on two keys.
+ * It counts no tokens, keeps no pinned messages, tool groups, timestamps or versions, and reports no eviction. The
+ * message's JSON is made once, outside the measurement. Its window is free (a perfect cache), so its turn is its two
+ * appends.
  */
 final class RedisTurnBound {
     private static final String SCRIPT = String.join(
@@ -39,7 +40,8 @@ final class RedisTurnBound {
     private final byte[] sha;
     private final List<byte[]> keys;
     private final byte[] n;
-    private final byte[] ttl = Long.toString(24 * 3600 * 1000L).getBytes(StandardCharsets.US_ASCII);
+    private final byte[] ttl =
+            Long.toString(RedisFloorBenchmark.TTL_SECONDS * 1000).getBytes(StandardCharsets.US_ASCII);
     private final Map<Message, byte[]> json = new IdentityHashMap<>();
 
     RedisTurnBound(RedisClient redis, String prefix, int n) {
