@@ -399,6 +399,70 @@ class PostgresPushdownTest {
                 .allSatisfy(plan -> assertThat(plan).doesNotContain("Seq Scan on retained_messages"));
     }
 
+    /**
+     * The same, on tables analyzed while they hold a few large sessions (an application with one conversation per
+     * user and few users, say): the statistics then tell that a session is a large part of the table, and a generic
+     * plan that counted a session's rows by a condition the primary key serves only in part scanned the whole table
+     * for every window read after an append.
+     */
+    @Test
+    void appendsAndWindowsTouchOnlyTheirRowsUnderGenericPlansOnAnalyzedTablesOfFewSessions() throws Exception {
+        SessionKey first = SessionKey.of("few", "first");
+        SessionKey second = SessionKey.of("few", "second");
+        SessionKey gone = SessionKey.of("few", "gone");
+        try (Memory few = JdbcMemory.open(
+                log.dataSource(),
+                JdbcSettings.builder().tablePrefix("few_").build(),
+                new MemoryContext(
+                        new MutableClock(START),
+                        new TckTokenCounter(),
+                        Retention.maxMessages(HISTORY),
+                        EvictionListener.NONE))) {
+            for (SessionKey key : List.of(first, second)) {
+                for (int i = 0; i < HISTORY; i += 500) {
+                    few.session(key).addAll(messages(500, key.session() + i));
+                }
+            }
+            for (int i = 0; i < 20 * HISTORY; i += 500) {
+                few.session(gone).addAll(messages(500, "gone" + i));
+            }
+            few.delete(gone);
+            try (Connection c = database.connect();
+                    Statement st = c.createStatement()) {
+                st.execute("VACUUM ANALYZE few_messages");
+                st.execute("VACUUM ANALYZE few_sessions");
+            }
+            MemoryStore store = few.session(first);
+            store.contextWindow(50);
+            log.clear();
+            store.add(Message.user("one over the limit"));
+            store.contextWindow(50);
+            store.addAndWindow(Message.user("and one more"), 50);
+            store.add(Message.user("and a third"));
+            store.contextWindow(Integer.MAX_VALUE);
+            store.history(HistoryQuery.newest(20));
+            store.count();
+            List<StatementLog.Execution> executions = log.executions();
+            List<String> plans = new ArrayList<>();
+            try (Connection c = database.connect()) {
+                c.setAutoCommit(false);
+                int n = 0;
+                for (StatementLog.Execution e : executions) {
+                    List<String> plan = e.genericPlan(c, "few" + n++);
+                    plans.add(e.sql() + "\n" + String.join("\n", plan));
+                    assertThat(filteredMessageRows(plan))
+                            .as("rows of the messages table read and filtered out by %s:%n%s", e.sql(), plan)
+                            .isLessThan(2);
+                }
+                c.rollback();
+            }
+            assertThat(plans)
+                    .hasSizeGreaterThanOrEqualTo(7)
+                    .anySatisfy(plan -> assertThat(plan).contains("seq > "))
+                    .allSatisfy(plan -> assertThat(plan).doesNotContain("Seq Scan on few_messages"));
+        }
+    }
+
     /** The rows that scans of the messages table in {@code plan} read and then removed by a filter. */
     private static long filteredMessageRows(List<String> plan) {
         long removed = 0;

@@ -181,8 +181,8 @@ public final class Backend {
 
     /**
      * The session right after appending one message: its epoch, message count and head, whether the message is stored
-     * pinned, its row's stamp, and the sequence number of the anchor the append was given (-1 for none, -2 for its id
-     * in a row of another stamp).
+     * pinned, its row's stamp, and the sequence number of the anchor the append was given (-1 for no row under it, -2
+     * for a row holding another message or stamp).
      */
     private record After(long epoch, long count, long head, long anchor, boolean pinned, long stamp) {}
 
@@ -250,16 +250,16 @@ public final class Backend {
      * The id and stamp of a cache entry's newest message, which a statement that relies on the entry looks up (see
      * {@link Dialect#anchorSeq()}); none without an entry.
      */
-    private record Anchor(String id, long stamp) {
+    private record Anchor(String id, long seq, long stamp) {
         static Anchor of(WindowCache.Entry cached) {
             return cached == null
-                    ? new Anchor("", 0)
-                    : new Anchor(cached.newest().id(), cached.newestStamp());
+                    ? new Anchor("", 0, 0)
+                    : new Anchor(cached.newest().id(), cached.newest().sequence(), cached.newestStamp());
         }
 
-        /** Sets the parameters {@code anchor} and {@code anchor_stamp}. */
+        /** Sets the parameters {@code anchor}, {@code anchor_seq} and {@code anchor_stamp}. */
         Sql.Params set(Sql.Params params) {
-            return params.set("anchor", id).set("anchor_stamp", stamp);
+            return params.set("anchor", id).set("anchor_seq", seq).set("anchor_stamp", stamp);
         }
     }
 
@@ -714,16 +714,19 @@ public final class Backend {
                 Anchor.of(cached)
                         .set(keyParams.copy())
                         .set("since", cached.lastSeq())
-                        .set("limit", limit))) {
+                        .set("limit", limit + 1))) {
             header = readWindow(ps, pinnedRows, rows);
         }
+        // One row more than the limit: more rows were added than one page holds.
+        int added = pinnedRows.size() + rows.size();
+        header = header.withAbove(added);
         if (header.epoch() == cached.epoch() && header.anchor() != anchor.sequence()) {
             // The newest held message is no longer stored under its number: the session was put back from an older
             // copy (a failover that lost committed transactions, a restored backup), and written again it may reuse
             // numbers with the same epoch and counts. No held message can be trusted.
             throw new StaleEntry();
         }
-        if (header.epoch() != cached.epoch() || header.above() > pinnedRows.size() + rows.size()) {
+        if (header.epoch() != cached.epoch() || added > limit) {
             return null;
         }
         List<Message> newPinned = new ArrayList<>(pinnedRows.size());
@@ -845,12 +848,17 @@ public final class Backend {
     /**
      * A window's header row: the session's epoch (0 for none: no session row, or one from before migration 2), last
      * sequence number and message count, how many rows come after the sequence number a read asked from, the head, the
-     * number stored under the anchor's id, and the stamp of the row with the last sequence number (0 for none).
+     * anchor's sequence number if its row still holds it (see {@link Dialect#anchorSeq()}), and the stamp of the row with the last sequence number (0 for none).
      */
     private record Header(
             int limit, long epoch, long lastSeq, long count, long above, long head, long anchor, long lastStamp) {
         /** No header row: the session has no row. */
         static final Header NONE = new Header(0, 0, 0, 0, 0, 0, -1, 0);
+
+        /** This header with {@code above} rows after the sequence number the read asked from. */
+        Header withAbove(long above) {
+            return new Header(limit, epoch, lastSeq, count, above, head, anchor, lastStamp);
+        }
 
         static Header of(int limit, String epoch, String counters) {
             String[] parts = counters.split(" ", -1);

@@ -146,15 +146,16 @@ public abstract class Dialect {
     }
 
     /**
-     * SQL for the sequence number of the message whose id is {@code {anchor}} (the newest message of a window cache
-     * entry) when its row's stamp is {@code {anchor_stamp}} (or that is 0: not known), -2 when the row has another
-     * stamp, -1 for no row: read with a window, or an append, it tells whether the session was put back from an older
-     * copy (see {@link WindowCache}).
+     * SQL for the sequence number {@code {anchor_seq}} of a window cache entry's newest message when the row stored
+     * under it holds that message (id {@code {anchor}}) with the stamp {@code {anchor_stamp}} (or that is 0: not
+     * known), -2 when it holds another message or another stamp, -1 for no row: read with a window, or an append, it
+     * tells whether the session was put back from an older copy (see {@link WindowCache}). The row is found by its
+     * primary key, whatever the statistics.
      */
     protected String anchorSeq() {
-        return "COALESCE((SELECT CASE WHEN CAST({anchor_stamp} AS BIGINT) = 0 OR stamp = CAST({anchor_stamp} AS BIGINT)"
-                + " THEN seq ELSE -2 END FROM " + m
-                + " WHERE " + BY_ID.replace("{ids}", "{anchor}") + "), -1)";
+        return "COALESCE((SELECT CASE WHEN message_id = {anchor} AND (CAST({anchor_stamp} AS BIGINT) = 0"
+                + " OR stamp = CAST({anchor_stamp} AS BIGINT)) THEN seq ELSE -2 END FROM " + m + " WHERE " + KEY
+                + " AND seq = {anchor_seq}), -1)";
     }
 
     /**
@@ -173,16 +174,15 @@ public abstract class Dialect {
 
     /**
      * A window read on a valid cache entry (see {@link WindowCache}), in one statement of the same four columns: the
-     * header row ({@link #header}, with the count of rows after {@code {since}} as {@code above}, and the sequence
-     * number of the message whose id is {@code {anchor}} as {@code anchor}, -1 for none), then the rows with
-     * a sequence number after {@code {since}}, newest first, pinned ones negated, at most {@code {limit}}, with their
-     * text. Its cost grows with the messages added since the entry was made, not with the window.
+     * header row ({@link #header}, with 0 as {@code above}, and the anchor's sequence number, see {@link #anchorSeq}),
+     * then the rows with a sequence number after {@code {since}}, newest first, pinned ones negated, at most
+     * {@code {limit}}, with their text. Its cost grows with the messages added since the entry was made, not with the
+     * window. The rows after {@code {since}} are not counted in SQL: the caller asks for one more than it can use, so
+     * that the rows it gets are all there are or tell that there are too many (a count by the partial key was planned,
+     * generically, as a scan of the whole table where statistics showed few sessions).
      */
     private String windowSince() {
-        return header(
-                        "CAST(0 AS INTEGER)",
-                        "(SELECT COUNT(*) FROM " + m + " WHERE " + KEY + " AND seq > {since})",
-                        anchorSeq())
+        return header("CAST(0 AS INTEGER)", "0", anchorSeq())
                 + " UNION ALL SELECT * FROM (SELECT CASE WHEN pinned THEN -seq ELSE seq END AS signed_seq, tokens,"
                 + " token_counter, body FROM " + m + " WHERE " + KEY + " AND seq > {since} ORDER BY "
                 + sessionOrder(" DESC") + " LIMIT {limit}) n";
@@ -423,8 +423,8 @@ public abstract class Dialect {
      * For dialects without a {@link #singleAppend()}: a query that counts one message of a session in its row
      * ({@code last_seq} plus one, {@code pinned_add}, {@code unpinned_add}, {@code tokens_add} added to the counters, an
      * {@code epoch} where there is none), locking the row until commit, and returns the new {@code last_seq},
-     * {@code unpinned_count}, {@code unpinned_tokens}, head, epoch and message count, and the sequence number of the
-     * message whose id is {@code {anchor}} (see {@link #anchorSeq()}); no row if the session has none. Then
+     * {@code unpinned_count}, {@code unpinned_tokens}, head, epoch and message count, and the anchor's sequence number
+     * if its row still holds it (see {@link #anchorSeq()}); no row if the session has none. Then
      * {@link #insertMessage} stores the message with that sequence number, in the same transaction.
      */
     public Optional<Sql> countAppend() {

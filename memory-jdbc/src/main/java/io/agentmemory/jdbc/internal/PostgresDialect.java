@@ -59,8 +59,8 @@ public final class PostgresDialect extends Dialect {
      * is none, {@code x} creates or bumps the session's row, which also locks it until commit, so that concurrent
      * writers, in any process, get consecutive sequence numbers in commit order; {@code i} inserts the message with
      * that number. The result is one row: the new sequence with the session's unpinned counters (and, if asked, the
-     * oldest unpinned timestamp before this statement), its epoch and message count, and the sequence number of the
-     * message whose id is {@code {anchor}} (see {@link #anchorSeq()}); or the stored message.
+     * oldest unpinned timestamp before this statement), its epoch and message count, and the anchor's sequence number
+     * if its row still holds it (see {@link #anchorSeq()}); or the stored message.
      */
     private String append(boolean toolMessage, boolean oldestTimestamp) {
         String pinned = toolMessage

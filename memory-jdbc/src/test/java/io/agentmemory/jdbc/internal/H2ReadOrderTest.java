@@ -100,6 +100,7 @@ class H2ReadOrderTest {
                                 .set("known_lo", 1L)
                                 .set("known_hi", 0L)
                                 .set("anchor", "")
+                                .set("anchor_seq", 0L)
                                 .set("anchor_stamp", 0L));
                 int unpinned = 0;
                 try (ResultSet rs = ps.executeQuery()) {
