@@ -400,10 +400,12 @@ class PostgresPushdownTest {
     }
 
     /**
-     * The same, on tables analyzed while they hold a few large sessions (an application with one conversation per
-     * user and few users, say): the statistics then tell that a session is a large part of the table, and a generic
-     * plan that counted a session's rows by a condition the primary key serves only in part scanned the whole table
-     * for every window read after an append.
+     * Appends (with retention by count and by age), windows (the full read, the read of what was added, with and
+     * without expiry), the newest history and the count, under generic plans on tables analyzed while they hold a few
+     * large sessions (an application with few users, say, or a new one): the statistics then tell that a session is a
+     * large part of the table, and no statement may answer that with a scan of the whole table, which also reads
+     * every other session. A window read after an append counted the session's rows after a sequence number, and
+     * that count was planned as such a scan.
      */
     @Test
     void appendsAndWindowsTouchOnlyTheirRowsUnderGenericPlansOnAnalyzedTablesOfFewSessions() throws Exception {
@@ -442,6 +444,20 @@ class PostgresPushdownTest {
             store.contextWindow(Integer.MAX_VALUE);
             store.history(HistoryQuery.newest(20));
             store.count();
+            try (Memory expiringFew = JdbcMemory.open(
+                    log.dataSource(),
+                    JdbcSettings.builder().tablePrefix("few_").build(),
+                    new MemoryContext(
+                            new MutableClock(START.plusSeconds(HISTORY + 200)),
+                            new TckTokenCounter(),
+                            Retention.maxAge(Duration.ofSeconds(HISTORY)),
+                            EvictionListener.NONE))) {
+                MemoryStore aging = expiringFew.session(second);
+                aging.contextWindow(100);
+                aging.add(Message.user("late"));
+                aging.contextWindow(100);
+                aging.count();
+            }
             List<StatementLog.Execution> executions = log.executions();
             List<String> plans = new ArrayList<>();
             try (Connection c = database.connect()) {
@@ -450,15 +466,14 @@ class PostgresPushdownTest {
                 for (StatementLog.Execution e : executions) {
                     List<String> plan = e.genericPlan(c, "few" + n++);
                     plans.add(e.sql() + "\n" + String.join("\n", plan));
-                    assertThat(filteredMessageRows(plan))
-                            .as("rows of the messages table read and filtered out by %s:%n%s", e.sql(), plan)
-                            .isLessThan(2);
                 }
                 c.rollback();
             }
             assertThat(plans)
-                    .hasSizeGreaterThanOrEqualTo(7)
-                    .anySatisfy(plan -> assertThat(plan).contains("seq > "))
+                    .hasSizeGreaterThanOrEqualTo(10)
+                    .anySatisfy(plan -> assertThat(plan).contains("seq > ?"))
+                    .anySatisfy(plan -> assertThat(plan).contains("ts >= ?"))
+                    .anySatisfy(plan -> assertThat(plan).startsWith("WITH d AS (DELETE"))
                     .allSatisfy(plan -> assertThat(plan).doesNotContain("Seq Scan on few_messages"));
         }
     }
