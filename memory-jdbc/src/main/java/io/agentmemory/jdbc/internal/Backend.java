@@ -247,8 +247,8 @@ public final class Backend {
     }
 
     /**
-     * The id and stamp of a cache entry's newest message, which a statement that relies on the entry looks up (see
-     * {@link Dialect#anchorSeq()}); none without an entry.
+     * The id, sequence number and stamp of a cache entry's newest message, which a statement that relies on the entry
+     * checks (see {@link Dialect#anchorSeq()}); none without an entry.
      */
     private record Anchor(String id, long seq, long stamp) {
         static Anchor of(WindowCache.Entry cached) {
@@ -848,7 +848,8 @@ public final class Backend {
     /**
      * A window's header row: the session's epoch (0 for none: no session row, or one from before migration 2), last
      * sequence number and message count, how many rows come after the sequence number a read asked from, the head, the
-     * anchor's sequence number if its row still holds it (see {@link Dialect#anchorSeq()}), and the stamp of the row with the last sequence number (0 for none).
+     * anchor's sequence number if its row still holds it (see {@link Dialect#anchorSeq()}), and the stamp of the row
+     * with the last sequence number (0 for none).
      */
     private record Header(
             int limit, long epoch, long lastSeq, long count, long above, long head, long anchor, long lastStamp) {
@@ -927,7 +928,7 @@ public final class Backend {
             hi = Math.max(hi, m.sequence());
         }
         // The stamp of the newest held message, which the header gives when it is the session's last one (else 0:
-        // unknown, and the entry's anchor is checked by its number alone).
+        // unknown, and the entry's anchor is checked by its number and id, without the stamp).
         long stamp = hi == header.lastSeq() ? header.lastStamp() : 0;
         windowCache.put(
                 key,

@@ -23,9 +23,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * row, and checks the epoch the database reports in the same statement; a mismatch drops the entry and reads again.
  * A session put back from an older copy (a failover that lost committed transactions, a restored backup) keeps its
  * epoch and may hand out a lost message's number again; such a copy lacks the newest messages, so every statement that
- * relies on an entry also reports the number now stored under the id of the entry's newest message, in a row of the
- * stamp the entry saw (a random number written with each row: a message stored again after the copy lost it, by a
- * retry, has another), and any other number drops the entry.
+ * relies on an entry also reports whether the row stored under the number of the entry's newest message holds that
+ * message, with the stamp the entry saw (a random number written with each row: a message stored again after the copy
+ * lost it, by a retry, has another); if not, the entry is dropped.
  *
  * <p>An entry also records the session's last sequence number and message count as of its read. The next window asks
  * only for the rows after that number, with the session's count now: the count minus those rows is the entry's count
