@@ -401,11 +401,12 @@ class PostgresPushdownTest {
 
     /**
      * Appends (with retention by count and by age), windows (the full read, the read of what was added, with and
-     * without expiry), the newest history and the count, under generic plans on tables analyzed while they hold a few
-     * large sessions (an application with few users, say, or a new one): the statistics then tell that a session is a
-     * large part of the table, and no statement may answer that with a scan of the whole table, which also reads
-     * every other session. A window read after an append counted the session's rows after a sequence number, and
-     * that count was planned as such a scan.
+     * without expiry), history (the newest, and filtered) and the count, under the pools' settings on tables analyzed
+     * while they hold a few large sessions (an application with few users, say, or a new one): the statistics then
+     * tell that a session is a large part of the table, and no statement may answer that with a scan of the whole
+     * table, which also reads every other session. Before sequential scans were disabled, a window read after an
+     * append counted the session's rows after a sequence number, and that count was planned as such a scan; so was a
+     * filtered history.
      */
     @Test
     void appendsAndWindowsTouchOnlyTheirRowsUnderGenericPlansOnAnalyzedTablesOfFewSessions() throws Exception {
@@ -443,6 +444,12 @@ class PostgresPushdownTest {
             store.add(Message.user("and a third"));
             store.contextWindow(Integer.MAX_VALUE);
             store.history(HistoryQuery.newest(20));
+            store.history(HistoryQuery.builder()
+                    .roles(Message.USER)
+                    .metadata("topic", "billing")
+                    .between(START, START.plusSeconds(100))
+                    .limit(5)
+                    .build());
             store.count();
             try (Memory expiringFew = JdbcMemory.open(
                     log.dataSource(),

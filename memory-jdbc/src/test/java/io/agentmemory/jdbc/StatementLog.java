@@ -65,8 +65,8 @@ final class StatementLog {
         }
 
         /**
-         * PostgreSQL: the plan the server runs this statement with as a prepared statement under
-         * {@code plan_cache_mode = force_generic_plan} (as the backend's own pools are set up), executed with
+         * PostgreSQL: the plan the server runs this statement with as a prepared statement under the settings of the
+         * backend's own pools ({@link JdbcMemory#POSTGRES_SETTINGS}: a generic plan, no sequential scans), executed with
          * {@code EXPLAIN (ANALYZE)}: its lines. (An {@code EXPLAIN} of the statement itself plans it for the values
          * given, which shows a custom plan.) Run it in a transaction that is rolled back.
          */
@@ -85,7 +85,9 @@ final class StatementLog {
                         sql + " has " + n + " placeholders but " + setters.size() + " parameters were set");
             }
             try (java.sql.Statement st = connection.createStatement()) {
-                st.execute("SET LOCAL plan_cache_mode = force_generic_plan");
+                for (String setting : JdbcMemory.POSTGRES_SETTINGS) {
+                    st.execute("SET LOCAL " + setting);
+                }
                 st.execute("PREPARE " + name + " AS " + numbered);
             }
             // Each argument cast to the type the server inferred for it; nulls written out, as a null parameter of no

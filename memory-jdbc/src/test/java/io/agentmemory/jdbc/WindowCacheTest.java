@@ -150,6 +150,49 @@ class WindowCacheTest {
         }
     }
 
+    /**
+     * Another process adds as many messages as the read of the added rows takes (a page: the 30 held rows the budget
+     * takes plus 16), one fewer, or one more, which the read cannot take whole and the window then reads in full;
+     * a pinned one among them counts in the page too. Every window is the session's.
+     */
+    @ParameterizedTest
+    @MethodSource("databases")
+    void aWindowAfterAsManyRowsAsOnePageHoldsOrOneMoreIsTheSessions(String database) {
+        Db db = db(database);
+        try (Memory mine = db.open(10_000, Retention.none());
+                Memory theirs = db.open(10_000, Retention.none())) {
+            for (int added = 45; added <= 47; added++) {
+                for (boolean pinned : new boolean[] {false, true}) {
+                    SessionKey key = SessionKey.of("acme", "page-" + added + "-" + pinned);
+                    fill(mine.session(key), "held", 30);
+                    assertThat(mine.session(key).contextWindow(Integer.MAX_VALUE))
+                            .hasSize(30);
+                    MemoryStore elsewhere = theirs.session(key);
+                    for (int i = 0; i < added; i++) {
+                        elsewhere.add(
+                                pinned && i == 7
+                                        ? Message.builder(Message.SYSTEM, "pinned " + i)
+                                                .pinned()
+                                                .build()
+                                        : Message.user("added" + i));
+                    }
+                    List<Message> stored = elsewhere.history();
+                    List<Message> expected = Stream.concat(
+                                    stored.stream().filter(Message::isPinned),
+                                    stored.stream().filter(m -> !m.isPinned()))
+                            .toList();
+                    List<Message> window = mine.session(key).contextWindow(Integer.MAX_VALUE);
+                    assertThat(window)
+                            .as("%d added, one pinned: %s", added, pinned)
+                            .hasSize(30 + added)
+                            .containsExactlyElementsOf(expected);
+                    assertThat(mine.session(key).contextWindow(Integer.MAX_VALUE))
+                            .isEqualTo(window);
+                }
+            }
+        }
+    }
+
     /** Another process's retention removes the oldest messages: they leave the window. */
     @ParameterizedTest
     @MethodSource("databases")
