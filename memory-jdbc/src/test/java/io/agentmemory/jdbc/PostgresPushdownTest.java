@@ -24,6 +24,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -482,6 +483,83 @@ class PostgresPushdownTest {
                     .anySatisfy(plan -> assertThat(plan).contains("ts >= ?"))
                     .anySatisfy(plan -> assertThat(plan).startsWith("WITH d AS (DELETE"))
                     .allSatisfy(plan -> assertThat(plan).doesNotContain("Seq Scan on few_messages"));
+        }
+    }
+
+    /**
+     * The backend's own pool: its connections run with {@link JdbcMemory#POSTGRES_SETTINGS}. On tables analyzed
+     * while they held two small sessions (one page), a generic plan reads the table sequentially for the append's
+     * lookups by id and by primary key. Through the same turns, the server's count of sequential scans of the messages
+     * table rises for a pool that sets only {@code plan_cache_mode} (the control, which also shows that the count is
+     * read after the connections' statistics arrived: they do as a connection ends, shortly after the pool closes),
+     * and stays where it was for the backend's own pool.
+     */
+    @Test
+    void theOwnPoolsConnectionsScanNoTableSequentially() throws Exception {
+        MemoryContext context = new MemoryContext(
+                new MutableClock(START), new TckTokenCounter(), Retention.none(), EvictionListener.NONE);
+        SessionKey key = SessionKey.of("own", "first");
+        JdbcSettings own =
+                JdbcSettings.builder().url(database.url()).tablePrefix("own_").build();
+        JdbcSettings control = JdbcSettings.builder().tablePrefix("ctl_").build();
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(database.url());
+        config.setMaximumPoolSize(4);
+        config.setConnectionInitSql("SET plan_cache_mode = force_generic_plan");
+        try (Memory ownMemory = JdbcMemory.open(own, context);
+                HikariDataSource controlPool = new HikariDataSource(config);
+                Memory controlMemory = JdbcMemory.open(controlPool, control, context)) {
+            for (Memory memory : List.of(ownMemory, controlMemory)) {
+                memory.session(key).addAll(messages(10, "a"));
+                memory.session(SessionKey.of("own", "second")).addAll(messages(10, "b"));
+            }
+        }
+        try (Connection c = database.connect();
+                Statement st = c.createStatement()) {
+            for (String table : List.of("own_messages", "own_sessions", "ctl_messages", "ctl_sessions")) {
+                st.execute("ANALYZE " + table);
+            }
+        }
+        Thread.sleep(1000); // the fill's connections' statistics
+        long ownBefore = sequentialScans("own_messages");
+        long controlBefore = sequentialScans("ctl_messages");
+        try (Memory ownMemory = JdbcMemory.open(own, context);
+                HikariDataSource controlPool = new HikariDataSource(config);
+                Memory controlMemory = JdbcMemory.open(controlPool, control, context)) {
+            for (Memory memory : List.of(ownMemory, controlMemory)) {
+                MemoryStore store = memory.session(key);
+                for (int i = 0; i < 20; i++) {
+                    store.contextWindow(100);
+                    store.addAndWindow(Message.user("turn " + i), 100);
+                    store.add(Message.assistant("answer " + i));
+                }
+                store.history(HistoryQuery.newest(5));
+                store.history(
+                        HistoryQuery.builder().roles(Message.USER).limit(3).build());
+                store.count();
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (sequentialScans("ctl_messages") == controlBefore && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        Thread.sleep(500);
+        assertThat(sequentialScans("ctl_messages"))
+                .as("the control pool's sequential scans")
+                .isGreaterThan(controlBefore);
+        assertThat(sequentialScans("own_messages")).isEqualTo(ownBefore);
+    }
+
+    /** The server's count of sequential scans of {@code table}. */
+    private static long sequentialScans(String table) throws Exception {
+        try (Connection c = database.connect();
+                PreparedStatement ps =
+                        c.prepareStatement("SELECT seq_scan FROM pg_stat_user_tables WHERE relname = ?")) {
+            ps.setString(1, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                return rs.getLong(1);
+            }
         }
     }
 
