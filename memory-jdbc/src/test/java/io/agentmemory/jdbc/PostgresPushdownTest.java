@@ -382,17 +382,11 @@ class PostgresPushdownTest {
         List<StatementLog.Execution> executions = log.executions();
         assertThat(store.count()).isEqualTo(HISTORY);
         List<String> plans = new ArrayList<>();
-        try (Connection c = database.connect()) {
-            c.setAutoCommit(false);
-            int n = 0;
-            for (StatementLog.Execution e : executions) {
-                List<String> plan = e.genericPlan(c, "replayed" + n++);
-                plans.add(e.sql() + "\n" + String.join("\n", plan));
-                assertThat(filteredMessageRows(plan))
-                        .as("rows of the messages table read and filtered out by %s:%n%s", e.sql(), plan)
-                        .isLessThan(2);
-            }
-            c.rollback();
+        for (GenericPlan plan : genericPlans(executions)) {
+            plans.add(plan.text());
+            assertThat(filteredMessageRows(plan.lines()))
+                    .as("rows of the messages table read and filtered out by %s", plan.text())
+                    .isLessThan(2);
         }
         assertThat(plans)
                 .hasSizeGreaterThanOrEqualTo(8)
@@ -466,17 +460,9 @@ class PostgresPushdownTest {
                 aging.contextWindow(100);
                 aging.count();
             }
-            List<StatementLog.Execution> executions = log.executions();
-            List<String> plans = new ArrayList<>();
-            try (Connection c = database.connect()) {
-                c.setAutoCommit(false);
-                int n = 0;
-                for (StatementLog.Execution e : executions) {
-                    List<String> plan = e.genericPlan(c, "few" + n++);
-                    plans.add(e.sql() + "\n" + String.join("\n", plan));
-                }
-                c.rollback();
-            }
+            List<String> plans = genericPlans(log.executions()).stream()
+                    .map(GenericPlan::text)
+                    .toList();
             assertThat(plans)
                     .hasSizeGreaterThanOrEqualTo(10)
                     .anySatisfy(plan -> assertThat(plan).contains("seq > ?"))
@@ -548,6 +534,26 @@ class PostgresPushdownTest {
                 .as("the control pool's sequential scans")
                 .isGreaterThan(controlBefore);
         assertThat(sequentialScans("own_messages")).isEqualTo(ownBefore);
+    }
+
+    /** A statement and the lines of its generic plan, run with {@code EXPLAIN ANALYZE}. */
+    private record GenericPlan(String sql, List<String> lines) {
+        String text() {
+            return sql + "\n" + String.join("\n", lines);
+        }
+    }
+
+    /** The generic plans of {@code executions}, replayed in a transaction that is rolled back. */
+    private static List<GenericPlan> genericPlans(List<StatementLog.Execution> executions) throws Exception {
+        List<GenericPlan> plans = new ArrayList<>();
+        try (Connection c = database.connect()) {
+            c.setAutoCommit(false);
+            for (StatementLog.Execution e : executions) {
+                plans.add(new GenericPlan(e.sql(), e.genericPlan(c, "replayed" + plans.size())));
+            }
+            c.rollback();
+        }
+        return plans;
     }
 
     /** The server's count of sequential scans of {@code table}. */
