@@ -24,7 +24,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -506,9 +505,8 @@ class PostgresPushdownTest {
                 st.execute("ANALYZE " + table);
             }
         }
-        Thread.sleep(1000); // the fill's connections' statistics
-        long ownBefore = sequentialScans("own_messages");
-        long controlBefore = sequentialScans("ctl_messages");
+        long ownBefore = settledScans("own_messages");
+        long controlBefore = settledScans("ctl_messages");
         try (Memory ownMemory = JdbcMemory.open(own, context);
                 HikariDataSource controlPool = new HikariDataSource(config);
                 Memory controlMemory = JdbcMemory.open(controlPool, control, context)) {
@@ -525,15 +523,13 @@ class PostgresPushdownTest {
                 store.count();
             }
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (sequentialScans("ctl_messages") == controlBefore && System.nanoTime() < deadline) {
+        for (int i = 0; i < 600 && sequentialScans("ctl_messages") == controlBefore; i++) {
             Thread.sleep(50);
         }
-        Thread.sleep(500);
-        assertThat(sequentialScans("ctl_messages"))
+        assertThat(settledScans("ctl_messages"))
                 .as("the control pool's sequential scans")
                 .isGreaterThan(controlBefore);
-        assertThat(sequentialScans("own_messages")).isEqualTo(ownBefore);
+        assertThat(settledScans("own_messages")).isEqualTo(ownBefore);
     }
 
     /** A statement and the lines of its generic plan, run with {@code EXPLAIN ANALYZE}. */
@@ -554,6 +550,21 @@ class PostgresPushdownTest {
             c.rollback();
         }
         return plans;
+    }
+
+    /**
+     * The server's count of sequential scans of {@code table} once it has stayed the same for half a second (the
+     * statistics of connections that ended arrive shortly after), or after 30 seconds of polling.
+     */
+    private static long settledScans(String table) throws Exception {
+        long last = sequentialScans(table);
+        for (int i = 0, unchanged = 0; i < 600 && unchanged < 10; i++) {
+            Thread.sleep(50);
+            long now = sequentialScans(table);
+            unchanged = now == last ? unchanged + 1 : 0;
+            last = now;
+        }
+        return last;
     }
 
     /** The server's count of sequential scans of {@code table}. */
