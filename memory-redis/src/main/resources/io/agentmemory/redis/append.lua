@@ -3,6 +3,7 @@
 -- redis.call costs a few microseconds, so the script makes few: one HMGET reads the counters and the incoming ids,
 -- one HSET and one HDEL write the hash. The common append (new plain messages that retention leaves alone) takes a
 -- short path that writes exactly what the general one would, in one ZADD per key: 6 calls whatever the batch size.
+-- A single such message has a version of that path of its own.
 --
 -- KEYS: 1 d (hash: counters, lock, headers, id index, stamps, tool-call maps), 2 u (zset: unpinned messages, score seq,
 --       member "seq:tokens:kind:id"), 3 p (zset: pinned messages, score seq, member "seq:tokens"),
@@ -50,23 +51,27 @@ local function chunked(command, key, args, width)
   end
 end
 
-local fields = {'seq', 'tok', 'n', 'ver', 'ix', 'ex', 'lk', 'ep'}
-for i = 1, n do
-  fields[8 + i] = 'i:' .. ARGV[FIRST + STRIDE * i - STRIDE + 1]
-end
 local meta
-if #fields <= 1000 then
-  meta = redis.call('HMGET', d, unpack(fields))
+if n == 1 then
+  meta = redis.call('HMGET', d, 'seq', 'tok', 'n', 'ver', 'ix', 'ex', 'lk', 'ep', 'i:' .. ARGV[FIRST + 1])
 else
-  meta = {}
-  local j = 1
-  while j <= #fields do
-    local last = math.min(#fields, j + 999)
-    local got = redis.call('HMGET', d, unpack(fields, j, last))
-    for k = 1, #got do
-      meta[j + k - 1] = got[k]
+  local fields = {'seq', 'tok', 'n', 'ver', 'ix', 'ex', 'lk', 'ep'}
+  for i = 1, n do
+    fields[8 + i] = 'i:' .. ARGV[FIRST + STRIDE * i - STRIDE + 1]
+  end
+  if #fields <= 1000 then
+    meta = redis.call('HMGET', d, unpack(fields))
+  else
+    meta = {}
+    local j = 1
+    while j <= #fields do
+      local last = math.min(#fields, j + 999)
+      local got = redis.call('HMGET', d, unpack(fields, j, last))
+      for k = 1, #got do
+        meta[j + k - 1] = got[k]
+      end
+      j = last + 1
     end
-    j = last + 1
   end
 end
 local ver, ix, ex, lk = meta[4] or '0', meta[5], meta[6], meta[7]
@@ -173,13 +178,64 @@ end
 
 local seq = tonumber(meta[1] or '0')
 
+-- One new plain message (most appends): the short path below for n = 1, its tables built whole (a Lua table built an
+-- entry at a time is grown several times over, which here costs as much as the calls themselves), removing at most
+-- the oldest unpinned message. Where it has to remove more, it leaves the append to the short path; where that
+-- message is not plain or the tokens left are too many, to the general path, as the short path would.
+local short = not lk and mode ~= 'l' and cutSec == '' and n > 0
+if short and n == 1 and not meta[9] and ARGV[FIRST + 5] == '1' then
+  local id, tk = ARGV[FIRST + 1], ARGV[FIRST + 6]
+  local unCount = tonumber(meta[3] or '0') + 1
+  local unTok = tonumber(meta[2] or '0') + tonumber(tk)
+  local fits = ovMax == 0 or unCount <= ovMax
+  local old, oldSeq, oldId
+  if fits and not ((maxMsgs == 0 or unCount <= maxMsgs) and (maxTok == 0 or unTok <= maxTok)) then
+    fits = false
+    if mode == 'c' and maxMsgs > 0 and unCount == maxMsgs + 1 then
+      short = false
+      old = redis.call('ZRANGE', u, 0, 0)[1]
+      if old then
+        local s, otk, kind, oid = string.match(old, '^(%d+):(%d+):(%a):(.*)$')
+        if kind == 'm' and (maxTok == 0 or unTok - tonumber(otk) <= maxTok) then
+          oldSeq, oldId = s, oid
+          unCount = unCount - 1
+          unTok = unTok - tonumber(otk)
+          fits = true
+        end
+      end
+    end
+  end
+  if fits then
+    seq = seq + 1
+    local ss = string.format('%d', seq)
+    redis.call('ZADD', m, ss, ARGV[FIRST + 2] .. ',"seq":' .. ss .. ARGV[FIRST + 3])
+    redis.call('ZADD', u, ss, ss .. ':' .. tk .. ':m:' .. id)
+    redis.call('ZADD', t, ARGV[FIRST + 7], ss)
+    local set = {'seq', ss, 'tok', string.format('%d', unTok), 'n', unCount, 'ver', newVer,
+                 'h:' .. ss, ARGV[FIRST + 4], 'i:' .. id, ss, 's:' .. ss, newVer}
+    if not meta[8] then
+      set[15] = 'ep'
+      set[16] = epoch
+    end
+    local del = {}
+    if oldSeq then
+      redis.call('ZREMRANGEBYSCORE', m, oldSeq, oldSeq)
+      redis.call('ZREM', u, old)
+      redis.call('ZREM', t, oldSeq)
+      del = {'h:' .. oldSeq, 'i:' .. oldId, 's:' .. oldSeq}
+    end
+    store(set, del, false)
+    return {'OK', indexWant(), oldSeq and 1 or 0, seq, meta[8] or epoch, ver, newVer, tonumber(oldSeq)}
+  end
+end
+
 -- The short path: every message new and plain (unpinned, no tool calls, no toolCallId), no lock in the way, no max
 -- age, and retention that either removes nothing (the counts after the append within every limit) or, without a
 -- listener, only the k oldest unpinned messages for max-messages when they are plain too (no tool-call groups) and
 -- the tokens left are within max-tokens. It writes what the general path below would, without reading headers or
 -- building its retention state: per key one ZADD for all the messages, and for removals one ZRANGE, one
 -- ZREMRANGEBYSCORE per run of sequence numbers, one ZREM per index and one HDEL.
-if not lk and mode ~= 'l' and cutSec == '' and n > 0 then
+if short then
   local plain, addTok = true, 0
   for i = 1, n do
     local pos = FIRST + STRIDE * i - STRIDE

@@ -53,15 +53,39 @@ class RedisAppendPathsTest {
 
     /** Two memories, with and without the short path, on the same server under their own prefixes. */
     private static final class Pair implements AutoCloseable {
-        final String shortPrefix = TestRedis.newPrefix("short");
-        final String generalPrefix = TestRedis.newPrefix("general");
+        final String shortPrefix;
+        final String generalPrefix;
         final RecordingEvictionListener shortListener = new RecordingEvictionListener();
         final RecordingEvictionListener generalListener = new RecordingEvictionListener();
         final RedisMemory fast;
         final RedisMemory general;
-        final SessionKey key = SessionKey.of("acme", "s-" + UUID.randomUUID());
+        final SessionKey key;
 
         Pair(Retention retention, Duration ttl, boolean listener) {
+            this(
+                    TestRedis.newPrefix("short"),
+                    TestRedis.newPrefix("general"),
+                    SessionKey.of("acme", "s-" + UUID.randomUUID()),
+                    retention,
+                    ttl,
+                    listener);
+        }
+
+        /** The sessions of {@code earlier}, through memories of another retention, as another process may have. */
+        Pair(Pair earlier, Retention retention, boolean listener) {
+            this(earlier.shortPrefix, earlier.generalPrefix, earlier.key, retention, Duration.ofHours(24), listener);
+        }
+
+        private Pair(
+                String shortPrefix,
+                String generalPrefix,
+                SessionKey key,
+                Retention retention,
+                Duration ttl,
+                boolean listener) {
+            this.shortPrefix = shortPrefix;
+            this.generalPrefix = generalPrefix;
+            this.key = key;
             fast = open(shortPrefix, retention, ttl, listener ? shortListener : EvictionListener.NONE, true);
             general = open(generalPrefix, retention, ttl, listener ? generalListener : EvictionListener.NONE, false);
         }
@@ -277,6 +301,30 @@ class RedisAppendPathsTest {
                     Duration.ofHours(24),
                     false,
                     RedisAppendPathsTest::varyingLengthWrites);
+        }
+    }
+
+    /**
+     * A single add to a session that holds more messages than its memory's max-messages (a process with a lower
+     * limit writes to it) removes all that are too many, not only the oldest one, on both paths.
+     */
+    @Test
+    void aSingleAddTrimsASessionAboveALowerMaxMessagesAlikeOnBothPaths() {
+        for (int limit : new int[] {1, 5, 9, 10}) {
+            for (boolean listener : new boolean[] {false, true}) {
+                try (Pair before = new Pair(Retention.maxMessages(10), Duration.ofHours(24), false)) {
+                    for (int i = 0; i < 10; i++) {
+                        before.add(plain(i));
+                    }
+                    try (Pair after = new Pair(before, Retention.maxMessages(limit), listener)) {
+                        after.add(plain(10));
+                        assertThat(after.fast.session(after.key).count()).isEqualTo(limit);
+                        after.add(plain(11));
+                        after.assertSameState();
+                        assertThat(after.fast.session(after.key).count()).isEqualTo(limit);
+                    }
+                }
+            }
         }
     }
 
