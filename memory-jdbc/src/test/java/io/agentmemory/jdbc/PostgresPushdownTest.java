@@ -120,13 +120,19 @@ class PostgresPushdownTest {
         log.clear();
         Message m = Message.user("one more");
         Message stored = memory.session(LONG).add(m);
-        assertThat(log.executed()).hasSize(1);
-        assertThat(log.executed().get(0)).startsWith("WITH ex AS");
+        assertThat(log.executed()).singleElement().asString().startsWith("WITH p AS");
+        log.clear();
+        long count = memory.session(LONG).count();
         log.clear();
         assertThat(memory.session(LONG).add(m))
                 .as("a retry returns the stored message")
                 .isEqualTo(stored);
-        assertThat(log.executed()).hasSize(1);
+        assertThat(log.executed())
+                .as("a retry: the append, which fails on the id index, then the append that looks for the id")
+                .hasSize(2)
+                .satisfies(executed -> assertThat(executed.get(0)).startsWith("WITH p AS"))
+                .satisfies(executed -> assertThat(executed.get(1)).startsWith("WITH ex AS"));
+        assertThat(memory.session(LONG).count()).isEqualTo(count);
         assertThat(first.sequence()).isEqualTo(1);
     }
 
@@ -207,7 +213,7 @@ class PostgresPushdownTest {
         for (int i = 0; i < 3; i++) {
             log.clear();
             Added added = store.addAndWindow(Message.user("turn " + i), Integer.MAX_VALUE);
-            assertThat(log.executed()).singleElement().asString().startsWith("WITH ex AS");
+            assertThat(log.executed()).singleElement().asString().startsWith("WITH p AS");
             assertThat(added.window()).hasSize(window.size() + 1).endsWith(added.message());
             assertThat(added.window().subList(0, window.size())).isEqualTo(window);
             window = added.window();
@@ -292,13 +298,14 @@ class PostgresPushdownTest {
     void appendsFindIdsThroughTheIdIndexOnly() throws Exception {
         MemoryStore store = memory.session(LONG);
         log.clear();
-        store.add(Message.user("one more"));
+        Message stored = store.add(Message.user("one more"));
+        store.add(stored); // a retry: the append that looks for the id
         store.addAll(messages(3, "batch"));
         List<String> plans = new ArrayList<>();
         try (Connection c = database.connect()) {
             c.setAutoCommit(false);
             for (StatementLog.Execution e : log.executions()) {
-                if (!e.sql().contains("message_id = ")) {
+                if (!e.sql().contains("tenant IS NOT DISTINCT FROM")) {
                     continue;
                 }
                 StringBuilder plan = new StringBuilder();
@@ -539,17 +546,44 @@ class PostgresPushdownTest {
         }
     }
 
-    /** The generic plans of {@code executions}, replayed in a transaction that is rolled back. */
+    /**
+     * The generic plans of {@code executions}, replayed in a transaction that is rolled back. An append that does not
+     * look for its id first would fail on the id index, as its message is stored: that message is deleted in the
+     * transaction before the append is replayed, so that the replay writes it again as the append did.
+     */
     private static List<GenericPlan> genericPlans(List<StatementLog.Execution> executions) throws Exception {
         List<GenericPlan> plans = new ArrayList<>();
+        java.util.regex.Pattern insert = java.util.regex.Pattern.compile("i AS \\(INSERT INTO (\"?\\w+\"?) ");
         try (Connection c = database.connect()) {
             c.setAutoCommit(false);
             for (StatementLog.Execution e : executions) {
+                java.util.regex.Matcher lean = insert.matcher(e.sql());
+                if (e.sql().startsWith("WITH p AS") && lean.find()) {
+                    deleteStoredMessage(c, lean.group(1), e);
+                }
                 plans.add(new GenericPlan(e.sql(), e.genericPlan(c, "replayed" + plans.size())));
             }
             c.rollback();
         }
         return plans;
+    }
+
+    /**
+     * Deletes from {@code table} the message that {@code e} appended: the first of its string parameters, in order,
+     * that is the id of a stored message (the message's id comes before the anchor's in the statement).
+     */
+    private static void deleteStoredMessage(Connection c, String table, StatementLog.Execution e) throws Exception {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE message_id = ?")) {
+            for (Object[] setter : e.setters().values()) {
+                if (setter.length == 2 && setter[1] instanceof String value) {
+                    ps.setString(1, value);
+                    if (ps.executeUpdate() > 0) {
+                        return;
+                    }
+                }
+            }
+        }
+        throw new AssertionError("no stored message of the replayed append: " + e.sql());
     }
 
     /**

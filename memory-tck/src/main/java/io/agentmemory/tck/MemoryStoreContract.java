@@ -612,6 +612,51 @@ public abstract class MemoryStoreContract {
             assertThat(store.history()).containsExactly(first);
             assertThat(second).isEqualTo(first);
         }
+
+        @Test
+        void retryingAnAppendUnderRetentionIsIdempotentAndRemovesNothingMore() {
+            MemoryStore store = newMemory(Retention.maxMessages(3)).session(newKey());
+            List<Message> all = addNumbered(store, 4);
+            Message newest = all.get(3);
+            assertThat(store.add(newest)).isEqualTo(newest);
+            assertThat(store.count()).isEqualTo(3);
+            assertThat(store.history()).containsExactlyElementsOf(all.subList(1, 4));
+            Message next = store.add(Message.user("next"));
+            assertThat(next.sequence()).isEqualTo(newest.sequence() + 1);
+            assertThat(store.history()).containsExactly(all.get(2), all.get(3), next);
+        }
+
+        @Test
+        void concurrentAppendsOfOneMessageStoreItOnce() throws Exception {
+            int writers = 6;
+            MemoryStore store = newStore();
+            store.add(Message.user("before"));
+            ExecutorService pool = Executors.newFixedThreadPool(writers);
+            try {
+                for (int round = 0; round < 10; round++) {
+                    Message m = Message.builder(Message.USER, "round " + round)
+                            .id("same-" + UUID.randomUUID())
+                            .build();
+                    CountDownLatch start = new CountDownLatch(1);
+                    List<Future<Message>> results = new ArrayList<>();
+                    for (int w = 0; w < writers; w++) {
+                        results.add(pool.submit(() -> {
+                            start.await();
+                            return store.add(m);
+                        }));
+                    }
+                    start.countDown();
+                    Message first = results.get(0).get(30, TimeUnit.SECONDS);
+                    for (Future<Message> result : results) {
+                        assertThat(result.get(30, TimeUnit.SECONDS)).isEqualTo(first);
+                    }
+                    assertThat(store.count()).isEqualTo(round + 2);
+                    assertThat(store.history(HistoryQuery.newest(1))).containsExactly(first);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
     }
 
     // ================================================================================================================

@@ -263,13 +263,34 @@ public final class Backend {
         }
     }
 
+    /**
+     * One message in one statement ({@link Dialect#singleAppend()}). The first attempt writes without looking for the
+     * id; if the id is stored already (an idempotent retry, or a concurrent writer of the same message), it fails on
+     * the id index having written nothing, and the statement that first looks for the id runs in its place.
+     */
     private Appended appendOne(Connection c, SessionKey key, Prepared p, Anchor anchor) throws SQLException {
         Message m = p.message();
         boolean oldest = retention.maxAge().isPresent();
-        Sql sql = dialect.singleAppend().orElseThrow().statement(m.isToolResult(), oldest);
+        Dialect.SingleAppend statements = dialect.singleAppend().orElseThrow();
         long stamp = WindowCache.newStamp();
         Sql.Params params = anchor.set(
                 messageParams(c, key, p, stamp).set("pinned", m.isPinned()).set("epoch", WindowCache.newEpoch()));
+        try {
+            return appendOne(c, key, p, statements.statement(m.isToolResult(), oldest, false), params, stamp);
+        } catch (SQLException e) {
+            if (!dialect.isConflict(e)) {
+                throw e;
+            }
+            if (!c.getAutoCommit()) {
+                c.rollback();
+            }
+            return appendOne(c, key, p, statements.statement(m.isToolResult(), oldest, true), params, stamp);
+        }
+    }
+
+    private Appended appendOne(Connection c, SessionKey key, Prepared p, Sql sql, Sql.Params params, long stamp)
+            throws SQLException {
+        Message m = p.message();
         long seq;
         boolean pinned;
         long unpinnedCount;

@@ -473,7 +473,10 @@ public abstract class Dialect {
 
     /** The single-statement append of one message; see {@link PostgresDialect}. */
     public interface SingleAppend {
-        /** The statement for a message that is or is not a tool message, with or without the oldest timestamp. */
-        Sql statement(boolean toolMessage, boolean oldestTimestamp);
+        /**
+         * The statement for a message that is or is not a tool message, with or without the oldest timestamp; with
+         * {@code known}, the form that first looks for a stored message of the same id and returns it.
+         */
+        Sql statement(boolean toolMessage, boolean oldestTimestamp, boolean known);
     }
 }

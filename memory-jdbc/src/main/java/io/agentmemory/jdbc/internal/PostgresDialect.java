@@ -34,7 +34,7 @@ public final class PostgresDialect extends Dialect {
             "58030"); // io_error
 
     private final Sql lockSession;
-    private final Sql[] appends = new Sql[4];
+    private final Sql[] appends = new Sql[8];
     private final Sql deleteBySeq;
     private final Sql deleteBySeqNoBodies;
 
@@ -45,9 +45,11 @@ public final class PostgresDialect extends Dialect {
                 + " ON CONFLICT (tenant, session_id, scope) DO UPDATE SET last_seq = x.last_seq,"
                 + " epoch = COALESCE(x.epoch, EXCLUDED.epoch)"
                 + " RETURNING last_seq, pinned_count, unpinned_count, unpinned_tokens, COALESCE(head_seq, 0)");
-        for (int tool = 0; tool < 2; tool++) {
-            for (int oldest = 0; oldest < 2; oldest++) {
-                appends[tool * 2 + oldest] = Sql.of(append(tool == 1, oldest == 1));
+        for (int known = 0; known < 2; known++) {
+            for (int tool = 0; tool < 2; tool++) {
+                for (int oldest = 0; oldest < 2; oldest++) {
+                    appends[known * 4 + tool * 2 + oldest] = Sql.of(append(tool == 1, oldest == 1, known == 1));
+                }
             }
         }
         deleteBySeq = Sql.of(deleteBySeq("seq, tokens, token_counter, body"));
@@ -55,14 +57,16 @@ public final class PostgresDialect extends Dialect {
     }
 
     /**
-     * One message in one statement. {@code ex} finds a stored message with the same id (an idempotent retry); if there
-     * is none, {@code x} creates or bumps the session's row, which also locks it until commit, so that concurrent
-     * writers, in any process, get consecutive sequence numbers in commit order; {@code i} inserts the message with
-     * that number. The result is one row: the new sequence with the session's unpinned counters (and, if asked, the
-     * oldest unpinned timestamp before this statement), its epoch and message count, and the anchor's sequence number
-     * if its row still holds it (see {@link #anchorSeq()}); or the stored message.
+     * One message in one statement. {@code x} creates or bumps the session's row, which also locks it until commit, so
+     * that concurrent writers, in any process, get consecutive sequence numbers in commit order; {@code i} inserts the
+     * message with that number. The result is one row: the new sequence with the session's unpinned counters (and, if
+     * asked, the oldest unpinned timestamp before this statement), its epoch and message count, and the anchor's
+     * sequence number if its row still holds it (see {@link #anchorSeq()}). With {@code known}, {@code ex} first looks
+     * for a stored message with the same id (an idempotent retry): if there is one, nothing is written and the row is
+     * the stored message. Without it, such a message makes the statement fail on the message-id index, as a
+     * concurrent writer of the same id does, and nothing is written either.
      */
-    private String append(boolean toolMessage, boolean oldestTimestamp) {
+    private String append(boolean toolMessage, boolean oldestTimestamp, boolean known) {
         String pinned = toolMessage
                 ? "EXISTS (SELECT 1 FROM " + m + " WHERE " + KEY
                         + " AND pinned AND call_ids @> ARRAY[CAST({tool_call_id} AS text)])"
@@ -70,13 +74,13 @@ public final class PostgresDialect extends Dialect {
         String oldest = oldestTimestamp
                 ? "(SELECT min(ts) FROM " + m + " WHERE " + KEY + " AND NOT pinned)"
                 : "CAST(NULL AS timestamptz)";
-        return "WITH ex AS (SELECT " + ROW + " FROM " + m + " WHERE " + BY_ID + "),"
-                + " p AS (SELECT " + pinned + " AS pinned),"
+        return "WITH " + (known ? "ex AS (SELECT " + ROW + " FROM " + m + " WHERE " + BY_ID + "), " : "")
+                + "p AS (SELECT " + pinned + " AS pinned),"
                 + " x AS (INSERT INTO " + s + " AS y (tenant, session_id, scope, last_seq, pinned_count,"
                 + " unpinned_count, unpinned_tokens, epoch) SELECT {tenant}, {session}, {scope}, 1,"
                 + " CASE WHEN p.pinned THEN 1 ELSE 0 END, CASE WHEN p.pinned THEN 0 ELSE 1 END,"
                 + " CASE WHEN p.pinned THEN 0 ELSE CAST({tokens} AS bigint) END, CAST({epoch} AS bigint) FROM p"
-                + " WHERE NOT EXISTS (SELECT 1 FROM ex)"
+                + (known ? " WHERE NOT EXISTS (SELECT 1 FROM ex)" : "")
                 + " ON CONFLICT (tenant, session_id, scope) DO UPDATE SET last_seq = y.last_seq + 1,"
                 + " pinned_count = y.pinned_count + EXCLUDED.pinned_count,"
                 + " unpinned_count = y.unpinned_count + EXCLUDED.unpinned_count,"
@@ -91,8 +95,11 @@ public final class PostgresDialect extends Dialect {
                 + " SELECT FALSE AS stored, i.seq, i.pinned, x.unpinned_count, x.unpinned_tokens, " + oldest
                 + " AS oldest, CAST(NULL AS integer) AS tokens, CAST(NULL AS text) AS token_counter,"
                 + " CAST(NULL AS text) AS body, x.head_seq, x.epoch, x.message_count, " + anchorSeq() + " AS anchor"
-                + " FROM i, x UNION ALL SELECT TRUE, seq, NULL, NULL, NULL, NULL, tokens, token_counter, body, NULL,"
-                + " NULL, NULL, NULL FROM ex";
+                + " FROM i, x"
+                + (known
+                        ? " UNION ALL SELECT TRUE, seq, NULL, NULL, NULL, NULL, tokens, token_counter, body, NULL,"
+                                + " NULL, NULL, NULL FROM ex"
+                        : "");
     }
 
     private String deleteBySeq(String returning) {
@@ -259,7 +266,7 @@ public final class PostgresDialect extends Dialect {
 
     @Override
     public Optional<SingleAppend> singleAppend() {
-        return Optional.of((tool, oldest) -> appends[(tool ? 2 : 0) + (oldest ? 1 : 0)]);
+        return Optional.of((tool, oldest, known) -> appends[(known ? 4 : 0) + (tool ? 2 : 0) + (oldest ? 1 : 0)]);
     }
 
     @Override
