@@ -615,7 +615,11 @@ public abstract class MemoryStoreContract {
 
         @Test
         void retryingAnAppendUnderRetentionIsIdempotentAndRemovesNothingMore() {
-            MemoryStore store = newMemory(Retention.maxMessages(3)).session(newKey());
+            Optional<Memory> memory = memoryEnforcing(Retention.maxMessages(3), Capability.MAX_MESSAGES);
+            if (memory.isEmpty()) {
+                return;
+            }
+            MemoryStore store = memory.get().session(newKey());
             List<Message> all = addNumbered(store, 4);
             Message newest = all.get(3);
             assertThat(store.add(newest)).isEqualTo(newest);
