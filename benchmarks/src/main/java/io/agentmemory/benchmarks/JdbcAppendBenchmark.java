@@ -28,8 +28,10 @@ import org.openjdk.jmh.annotations.Threads;
  * session at {@code n} messages, so every measured append also deletes the oldest message in the same transaction:
  * the steady state of a long conversation.
  *
- * <p>Parameters: {@code database}, {@code postgresql} or {@code h2}, the empty ({@code otherRows = 0}) database of
- * {@link JdbcBenchmarkDatabases}; {@code n}, 20 or 2000 messages held. The session is filled to {@code n} messages
+ * <p>Parameters: {@code database}, {@code postgresql} or {@code h2}; {@code otherRows}, the database of
+ * {@link JdbcBenchmarkDatabases} with no other rows (0, the suite's) or 1,000,000 of 10,000 other sessions (for a
+ * focused run: the tables' size then stays nearly the same whatever {@code n}, so that only the session's length
+ * changes); {@code n}, 20 or 2000 messages held. The session is filled to {@code n} messages
  * before measuring and checked after the trial to still hold {@code n}, all of them in its window.
  *
  * <p>The appended message (about 200 characters, from {@link TurnMessages}) is built in the measured operation with a
@@ -49,14 +51,18 @@ public class JdbcAppendBenchmark {
     @Param({"20", "2000"})
     public int n;
 
+    /** Other sessions' rows in the tables: 0, or 1000000 for a focused run. */
+    @Param({"0"})
+    public int otherRows;
+
     private Memory memory;
     private MemoryStore store;
     private Message template;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
-        String url = JdbcBenchmarkDatabases.url(database, 0);
-        JdbcBenchmarkDatabases.prepare(url, 0);
+        String url = JdbcBenchmarkDatabases.url(database, otherRows);
+        JdbcBenchmarkDatabases.prepare(url, otherRows);
         memory = JdbcMemory.open(
                 JdbcBenchmarkDatabases.settings(url), JdbcBenchmarkDatabases.context(Retention.maxMessages(n)));
         store = memory.session(JdbcBenchmarkDatabases.TENANT, "append-" + UUID.randomUUID());
