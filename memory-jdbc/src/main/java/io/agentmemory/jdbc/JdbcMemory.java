@@ -22,10 +22,12 @@ import io.agentmemory.jdbc.internal.Migrations;
 import io.agentmemory.jdbc.internal.Tables;
 import io.agentmemory.spi.MemoryContext;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
@@ -65,6 +67,12 @@ public final class JdbcMemory implements Memory {
             List.of("plan_cache_mode = force_generic_plan", "enable_seqscan = off");
 
     private final HikariDataSource ownedPool;
+    /**
+     * For an in-memory H2 database, a connection of its own outside the pool, held until {@link #close()}: H2 drops
+     * such a database with its last connection, which the pool closes whenever it retires one to open another.
+     */
+    private final Connection keeper;
+
     private final Backend backend;
     private final Set<Capability> capabilities;
     private final String description;
@@ -73,12 +81,14 @@ public final class JdbcMemory implements Memory {
     private JdbcMemory(
             DataSource dataSource,
             HikariDataSource ownedPool,
+            Connection keeper,
             Dialect dialect,
             MemoryContext context,
             int windowCache,
             boolean persistent,
             String description) {
         this.ownedPool = ownedPool;
+        this.keeper = keeper;
         this.backend = new Backend(dataSource, dialect, context, () -> closed, windowCache);
         EnumSet<Capability> caps = EnumSet.allOf(Capability.class);
         if (!persistent) {
@@ -106,11 +116,16 @@ public final class JdbcMemory implements Memory {
         Tables tables = new Tables(settings.schema(), settings.tablePrefix());
         Dialect dialect = Dialect.forUrl(url, tables);
         HikariDataSource pool = pool(url, settings, dialect);
+        Connection keeper = null;
         try {
+            if (dialect.isTransient(url)) {
+                keeper = keep(url, settings);
+            }
             prepare(pool, dialect, settings.migrate(), JdbcSettings.redact(url));
             return new JdbcMemory(
                     pool,
                     pool,
+                    keeper,
                     dialect,
                     context,
                     settings.windowCache(),
@@ -119,7 +134,31 @@ public final class JdbcMemory implements Memory {
                             + ", retention " + context.retention() + "]");
         } catch (RuntimeException e) {
             pool.close();
+            closeQuietly(keeper);
             throw e;
+        }
+    }
+
+    /** A connection to {@code url} outside the pool, with the settings' user and password. */
+    private static Connection keep(String url, JdbcSettings settings) {
+        Properties properties = new Properties();
+        settings.user().ifPresent(user -> properties.setProperty("user", user));
+        settings.password().ifPresent(password -> properties.setProperty("password", password));
+        try {
+            return DriverManager.getConnection(url, properties);
+        } catch (SQLException e) {
+            throw unreachable(JdbcSettings.redact(url), e);
+        }
+    }
+
+    private static void closeQuietly(Connection connection) {
+        if (connection == null) {
+            return;
+        }
+        try {
+            connection.close();
+        } catch (SQLException ignored) {
+            // an in-process database's connection does not fail to close in a way the caller could act on
         }
     }
 
@@ -149,6 +188,7 @@ public final class JdbcMemory implements Memory {
         prepare(dataSource, dialect, settings.migrate(), "(a given DataSource)");
         return new JdbcMemory(
                 dataSource,
+                null,
                 null,
                 dialect,
                 context,
@@ -253,6 +293,12 @@ public final class JdbcMemory implements Memory {
         if (ownedPool != null) {
             ownedPool.close();
         }
+        closeQuietly(keeper);
+    }
+
+    /** The pool this memory opened and closes; null for a given {@link DataSource}. */
+    HikariDataSource ownedPool() {
+        return ownedPool;
     }
 
     /** How many windows of {@code addAndWindow} were made from a held window and the appended message alone. */

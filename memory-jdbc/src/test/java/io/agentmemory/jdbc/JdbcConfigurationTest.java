@@ -3,6 +3,7 @@ package io.agentmemory.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import com.zaxxer.hikari.HikariPoolMXBean;
 import io.agentmemory.Capability;
 import io.agentmemory.ConfigurationException;
 import io.agentmemory.ErrorCode;
@@ -69,6 +70,29 @@ class JdbcConfigurationTest {
     }
 
     @Test
+    void anInMemoryH2DatabaseOutlivesThePoolsConnections() throws Exception {
+        try (Memory memory = Memories.fromConfig(Map.of(
+                "memory.backend",
+                "jdbc",
+                "memory.jdbc.url",
+                "jdbc:h2:mem:outlives-pool",
+                "memory.jdbc.pool-size",
+                "1"))) {
+            Message stored = memory.session("acme", "chat").add(Message.user("hello"));
+            // The pool retires its connections (at their maximum lifetime, or when one breaks) and opens new ones:
+            // the database must not vanish with the last one it closes.
+            HikariPoolMXBean pool = ((JdbcMemory) memory).ownedPool().getHikariPoolMXBean();
+            pool.softEvictConnections();
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (pool.getTotalConnections() < 1 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(memory.session("acme", "chat").history()).containsExactly(stored);
+            assertThat(memory.session("acme", "chat").count()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void aMissingUrlIsAConfigurationError() {
         assertThat(configurationError(Map.of()).getMessage()).contains("memory.jdbc.url is not set");
     }
@@ -80,6 +104,14 @@ class JdbcConfigurationTest {
         assertThat(e.getMessage()).contains("jdbc:mysql", "PostgreSQL", "H2");
         configurationError(Map.of("memory.jdbc.url", "jdbc:sqlite:" + SECRET));
         configurationError(Map.of("memory.jdbc.url", "not a jdbc url " + SECRET));
+    }
+
+    @Test
+    void aUrlPrefixNotInLowerCaseIsAConfigurationError() {
+        for (String url : List.of("JDBC:H2:mem:upper", "jdbc:H2:mem:upper", "JDBC:POSTGRESQL://127.0.0.1:1/x")) {
+            ConfigurationException e = configurationError(Map.of("memory.jdbc.url", url + ";PASSWORD=" + SECRET));
+            assertThat(e.getMessage()).contains("memory.jdbc.url", "jdbc:postgresql:", "jdbc:h2:", "lower case");
+        }
     }
 
     @Test

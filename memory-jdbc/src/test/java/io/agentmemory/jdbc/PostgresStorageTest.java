@@ -1,9 +1,12 @@
 package io.agentmemory.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.agentmemory.ErrorCode;
 import io.agentmemory.EvictionListener;
 import io.agentmemory.HistoryQuery;
+import io.agentmemory.InvalidInputException;
 import io.agentmemory.Memory;
 import io.agentmemory.MemoryStore;
 import io.agentmemory.Message;
@@ -21,6 +24,7 @@ import java.sql.ResultSet;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,7 +32,8 @@ import org.junit.jupiter.api.Test;
 /**
  * How messages lie in PostgreSQL: the body is the message's {@link MessageJson} text, NUL as its JSON escape; the
  * metadata column holds the filter form, NUL escaped; filters on values that only differ by NUL or the escape
- * character tell them apart; timestamps at the ends of the supported range survive and filter right.
+ * character tell them apart; timestamps at the ends of the supported range survive and filter right; ids too large
+ * for the indexes together with their session key are invalid input that writes nothing.
  */
 class PostgresStorageTest {
     private static TestPostgres.Database database;
@@ -169,5 +174,56 @@ class PostgresStorageTest {
                         .to(Instant.parse("2000-01-01T00:00:00Z"))
                         .build()))
                 .isEmpty();
+    }
+
+    /** {@code n} random characters of the CJK block: three UTF-8 bytes each, and not compressible. */
+    private static String cjk(Random random, int n) {
+        StringBuilder sb = new StringBuilder(n);
+        for (int i = 0; i < n; i++) {
+            sb.append((char) (0x4e00 + random.nextInt(0x5000)));
+        }
+        return sb.toString();
+    }
+
+    @Test
+    void idsTooLargeForTheIndexesWithTheirKeyAreInvalidInputAndWriteNothing() {
+        Random random = new Random(7);
+        // Every part as long as allowed, 768 bytes of UTF-8 each: a message id or tool call id of the same kind
+        // makes its index entry larger than PostgreSQL's 2,704 bytes.
+        SessionKey key = new SessionKey(cjk(random, 256), cjk(random, 256), cjk(random, 256));
+        MemoryStore store = memory.session(key);
+        String secret = "content-" + cjk(random, 8);
+        InvalidInputException longId = catchThrowableOfType(
+                InvalidInputException.class,
+                () -> store.add(Message.builder(Message.USER, secret)
+                        .id(cjk(random, Message.MAX_ID_LENGTH))
+                        .build()));
+        assertThat(longId).as("a message id too large for the id index").isNotNull();
+        assertThat(longId.code()).isEqualTo(ErrorCode.INVALID_MESSAGE);
+        assertThat(longId.code().retryable()).isFalse();
+        assertThat(longId.getMessage()).contains("2,704 bytes").doesNotContain(secret);
+        assertThat(store.count()).isZero();
+        assertThat(memory.sessions(key.tenant())).isEmpty();
+
+        Message first = store.add(Message.user("short ids fit"));
+        String call = cjk(random, 256);
+        List<Message> batch = List.of(
+                Message.assistant(secret, List.of(new ToolCall("c1", "t", "{}"))),
+                Message.tool("c1", secret),
+                Message.assistant(secret, List.of(new ToolCall(call, "t", "{}"))),
+                Message.tool(call, secret),
+                Message.user(secret));
+        InvalidInputException longCall = catchThrowableOfType(InvalidInputException.class, () -> store.addAll(batch));
+        assertThat(longCall)
+                .as("a tool call id too large for the tool call index")
+                .isNotNull();
+        assertThat(longCall.code()).isEqualTo(ErrorCode.INVALID_MESSAGE);
+        assertThat(String.valueOf(longCall)).doesNotContain(secret);
+        assertThat(store.history()).containsExactly(first);
+        assertThat(store.count()).isEqualTo(1);
+        InvalidInputException oneCall =
+                catchThrowableOfType(InvalidInputException.class, () -> store.add(Message.tool(call, secret)));
+        assertThat(oneCall).as("a tool result whose call id is too large").isNotNull();
+        assertThat(store.history()).containsExactly(first);
     }
 }

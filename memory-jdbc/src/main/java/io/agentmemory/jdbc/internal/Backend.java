@@ -6,6 +6,7 @@ import io.agentmemory.ErrorCode;
 import io.agentmemory.EvictionListener;
 import io.agentmemory.HistoryQuery;
 import io.agentmemory.IntegrityException;
+import io.agentmemory.InvalidInputException;
 import io.agentmemory.MemoryException;
 import io.agentmemory.Message;
 import io.agentmemory.RemovalCause;
@@ -1241,6 +1242,9 @@ public final class Backend {
                     attempt--;
                     continue;
                 }
+                if (dialect.exceedsLimit(e)) {
+                    throw tooLarge(operation, key, e);
+                }
                 boolean transientFailure = dialect.isTransient(e);
                 if (transientFailure && attempt < ATTEMPTS) {
                     pause(attempt);
@@ -1290,6 +1294,20 @@ public final class Backend {
                         + " the same messages (the same ids) is safe"
                 : "; this is not a transient failure";
         return new BackendUnavailableException(what + advice, transientFailure ? e : redacted(e));
+    }
+
+    /**
+     * A write the database refused because a value exceeds one of its limits: in practice the ids of a message, whose
+     * index entries hold the tenant, session id and scope with the message id (or tool call id), and which PostgreSQL
+     * cannot index beyond 2,704 bytes. Invalid input: the same write fails on every attempt, and nothing was written.
+     */
+    private InvalidInputException tooLarge(String operation, SessionKey key, SQLException e) {
+        return new InvalidInputException(
+                ErrorCode.INVALID_MESSAGE,
+                "the " + dialect.name() + " database cannot " + operation + (key == null ? "" : " " + key)
+                        + ": a value exceeds one of its limits (SQLState " + e.getSQLState() + "), most likely an"
+                        + " index entry: the UTF-8 of the tenant, session id and scope together with a message id or"
+                        + " tool call id must fit in 2,704 bytes. Nothing was written; use shorter ids");
     }
 
     /** {@code e} without its message, which may quote stored values; its state, code and stack trace kept. */

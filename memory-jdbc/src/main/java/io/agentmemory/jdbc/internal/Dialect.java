@@ -237,17 +237,22 @@ public abstract class Dialect {
     }
 
     /**
-     * The dialect for a JDBC URL, chosen by its prefix.
+     * The dialect for a JDBC URL, chosen by its prefix, which the drivers accept in lower case only.
      *
-     * @throws ConfigurationException naming the supported databases if the URL names another
+     * @throws ConfigurationException naming the supported databases if the URL names another, or a supported one in
+     *     another case
      */
     public static Dialect forUrl(String url, Tables tables) {
-        String lower = url.toLowerCase(Locale.ROOT);
-        if (lower.startsWith("jdbc:postgresql:")) {
+        if (url.startsWith("jdbc:postgresql:")) {
             return new PostgresDialect(tables);
         }
-        if (lower.startsWith("jdbc:h2:")) {
+        if (url.startsWith("jdbc:h2:")) {
             return new H2Dialect(tables);
+        }
+        String lower = url.toLowerCase(Locale.ROOT);
+        if (lower.startsWith("jdbc:postgresql:") || lower.startsWith("jdbc:h2:")) {
+            throw new ConfigurationException("memory.jdbc.url must begin with jdbc:postgresql: or jdbc:h2: in lower"
+                    + " case, as the drivers accept it; this one begins with " + subprotocol(url) + ":");
         }
         throw unsupported(subprotocol(url));
     }
@@ -437,6 +442,14 @@ public abstract class Dialect {
     /** Whether {@code e} is a unique-key conflict with a concurrent writer, resolved by running again. */
     public boolean isConflict(SQLException e) {
         return "23505".equals(e.getSQLState());
+    }
+
+    /**
+     * Whether {@code e} says a value exceeds a limit of the database (SQLSTATE 54000), such as an index entry larger
+     * than PostgreSQL's B-tree holds (2,704 bytes): the same write fails on every attempt.
+     */
+    public boolean exceedsLimit(SQLException e) {
+        return "54000".equals(e.getSQLState());
     }
 
     /** Reads the string array in column {@code column}, or null. */
