@@ -1,14 +1,13 @@
 package io.agentmemory.jdbc;
 
 import io.agentmemory.ConfigurationException;
+import io.agentmemory.core.config.Durations;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -65,7 +64,6 @@ public final class JdbcSettings {
     private static final String KEY_PREFIX = "memory.jdbc.";
     private static final Pattern SCHEMA_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
     private static final Pattern PREFIX_NAME = Pattern.compile("([a-z_][a-z0-9_]{0,29})?");
-    private static final Pattern SIMPLE_DURATION = Pattern.compile("(\\d{1,9})\\s*(ms|s|m)");
 
     private final String url;
     private final String user;
@@ -166,21 +164,7 @@ public final class JdbcSettings {
     }
 
     private static Duration duration(String key, String v) {
-        Matcher m = SIMPLE_DURATION.matcher(v.toLowerCase(Locale.ROOT));
-        if (m.matches()) {
-            long n = Long.parseLong(m.group(1));
-            return switch (m.group(2)) {
-                case "ms" -> Duration.ofMillis(n);
-                case "s" -> Duration.ofSeconds(n);
-                default -> Duration.ofMinutes(n);
-            };
-        }
-        try {
-            return Duration.parse(v);
-        } catch (DateTimeParseException e) {
-            throw new ConfigurationException(
-                    KEY_PREFIX + key + " must be a duration such as 500ms, 5s, 1m or PT5S" + shown(v));
-        }
+        return Durations.parse(KEY_PREFIX + key, v);
     }
 
     /** The JDBC URL, if set; a secret (it may carry a password). */

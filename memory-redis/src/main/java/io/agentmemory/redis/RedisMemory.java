@@ -447,7 +447,8 @@ public final class RedisMemory implements Memory {
 
     private void unlockQuietly(List<byte[]> sessionKeys, String token) {
         try {
-            jedis.evalsha(Lua.SESSION.sha(), sessionKeys, args("unlock", token));
+            // Run as every script is, so that a server that forgot the script (restarted meanwhile) gets it whole.
+            Lua.SESSION.run(jedis, sessionKeys, args("unlock", token));
         } catch (RuntimeException e) {
             // The lease frees the session in time; the failure that got us here is what the caller needs to see.
             LOG.debug("releasing a session lock failed; it expires with its lease", e);

@@ -1,11 +1,11 @@
 package io.agentmemory.redis;
 
 import io.agentmemory.ConfigurationException;
+import io.agentmemory.core.config.Durations;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -13,8 +13,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * How to reach Redis and how to lay out the keys: the settings of the {@code redis} backend, read from
@@ -50,11 +48,11 @@ import java.util.regex.Pattern;
  *       <td>0, or the url's path</td></tr>
  *   <tr><td>key-prefix</td><td>put before every key; no '{', '}' or control characters</td><td>agentmemory:</td></tr>
  *   <tr><td>ttl</td><td>a session expires this long after its last write (the spec's ttl_hours); 30m, 24h, 7d or
- *       ISO-8601</td><td>none: sessions never expire</td></tr>
+ *       ISO-8601; at most 100,000 years</td><td>none: sessions never expire</td></tr>
  *   <tr><td>timeout</td><td>connect and read timeout; also the longest a write waits for a session that another
- *       writer has locked</td><td>5s</td></tr>
+ *       writer has locked; at most 24 days</td><td>5s</td></tr>
  *   <tr><td>lock-lease</td><td>how long a writer may hold a session while its eviction listener runs; a writer
- *       that dies meanwhile blocks the session's writes this long at most</td><td>30s</td></tr>
+ *       that dies meanwhile blocks the session's writes this long at most; at most 24 days</td><td>30s</td></tr>
  *   <tr><td>window-cache</td><td>how many decoded messages the memory keeps of the context windows it read last,
  *       across sessions (0: none); the next window of such a session reads only the messages added since, and a
  *       window read in full decodes only messages whose stored bytes differ from the held ones</td><td>10000</td></tr>
@@ -114,8 +112,16 @@ public final class RedisSettings {
 
     public static final String DEFAULT_KEY_PREFIX = "agentmemory:";
 
+    /**
+     * The longest {@link #TTL}: the scripts compute expiries in milliseconds as Lua numbers, which are exact up to
+     * 2^53 (about 285,000 years from 1970) and which Redis formats as whole numbers below 10^17 only.
+     */
+    static final Duration MAX_TTL = Duration.ofDays(36_500_000);
+
+    /** The longest {@link #TIMEOUT} and {@link #LOCK_LEASE}: Jedis takes timeouts in int milliseconds. */
+    private static final Duration MAX_WAIT = Duration.ofMillis(Integer.MAX_VALUE);
+
     private static final String PREFIX = "memory.redis.";
-    private static final Pattern SIMPLE_DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
 
     private final List<Node> nodes;
     private final boolean cluster;
@@ -224,16 +230,21 @@ public final class RedisSettings {
         if (b.ttl != null && (b.ttl.isNegative() || b.ttl.isZero())) {
             throw new ConfigurationException(PREFIX + TTL + " is " + b.ttl + "; it must be positive");
         }
-        if (b.ttl != null && b.ttl.toMillis() > Long.MAX_VALUE / 4) {
-            throw new ConfigurationException(PREFIX + TTL + " is too long; omit it for sessions that never expire");
+        if (b.ttl != null && b.ttl.compareTo(MAX_TTL) > 0) {
+            throw new ConfigurationException(PREFIX + TTL + " is too long; at most " + MAX_TTL.toDays()
+                    + " days (100,000 years) are allowed; omit it for sessions that never expire");
         }
         checkPositive(TIMEOUT, b.timeout);
         checkPositive(LOCK_LEASE, b.lockLease);
+        if (b.lockLease.compareTo(MAX_WAIT) > 0) {
+            throw new ConfigurationException(
+                    PREFIX + LOCK_LEASE + " is " + b.lockLease + "; at most 24 days are allowed");
+        }
         if (b.windowCache < 0 || b.windowCache > 10_000_000) {
             throw new ConfigurationException(
                     PREFIX + WINDOW_CACHE + " is " + b.windowCache + "; it must be 0 to 10000000 messages");
         }
-        if (b.timeout.toMillis() > Integer.MAX_VALUE) {
+        if (b.timeout.compareTo(MAX_WAIT) > 0) {
             throw new ConfigurationException(PREFIX + TIMEOUT + " is " + b.timeout + "; at most 24 days are allowed");
         }
         if (b.user != null && b.user.isBlank()) {
@@ -445,30 +456,9 @@ public final class RedisSettings {
         };
     }
 
-    /** A duration as ISO-8601 ({@code PT24H}) or a number with a unit: 500ms, 45s, 30m, 24h, 7d. */
+    /** A duration as {@link Durations#parse} reads it. */
     static Duration duration(String key, String value) {
-        Matcher m = SIMPLE_DURATION.matcher(value.strip().toLowerCase(Locale.ROOT));
-        if (m.matches()) {
-            long n;
-            try {
-                n = Long.parseLong(m.group(1));
-            } catch (NumberFormatException e) {
-                throw new ConfigurationException(PREFIX + key + " is too large: '" + value + "'");
-            }
-            return switch (m.group(2)) {
-                case "ms" -> Duration.ofMillis(n);
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> Duration.ofDays(n);
-            };
-        }
-        try {
-            return Duration.parse(value.strip());
-        } catch (DateTimeParseException e) {
-            throw new ConfigurationException(
-                    PREFIX + key + " must be a duration such as 30m, 24h, 7d or PT24H, not '" + value + "'");
-        }
+        return Durations.parse(PREFIX + key, value);
     }
 
     /** The server (standalone) or the seed nodes (cluster). */

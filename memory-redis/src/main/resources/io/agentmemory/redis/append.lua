@@ -125,7 +125,8 @@ end
 
 -- Writes the counters and fields in set and deletes the fields in del (and an expired lock), then refreshes the
 -- TTL: when a write would move the expiry by more than a thousandth of it (so at most every 86 s with 24 h), which
--- spares five PEXPIREs on most writes; without a TTL, keys left with one from a former TTL are persisted.
+-- spares five PEXPIREs on most writes, forward or back (a TTL made shorter holds from the next write on); without a
+-- TTL, keys left with one from a former TTL are persisted.
 local function store(set, del, newPinned)
   if meta[7] then
     del[#del + 1] = 'lk'
@@ -133,7 +134,7 @@ local function store(set, del, newPinned)
   local ttlAction
   if ttl > 0 then
     local due = now() + ttl
-    if not ex or due - tonumber(ex) > math.max(1000, ttl / 1000) then
+    if not ex or math.abs(due - tonumber(ex)) > math.max(1000, ttl / 1000) then
       ttlAction = 'refresh'
       set[#set + 1] = 'ex'
       set[#set + 1] = string.format('%d', due)

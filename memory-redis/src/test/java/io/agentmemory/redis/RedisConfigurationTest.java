@@ -105,6 +105,65 @@ class RedisConfigurationTest {
     }
 
     @Test
+    void durationsTooLongFailWithTheKeyNamed() {
+        Map<Map<String, String>, String> wrong = new LinkedHashMap<>();
+        // Too long for a Duration, or for its milliseconds in a long.
+        wrong.put(Map.of("ttl", "9999999999999999d"), "memory.redis.ttl");
+        wrong.put(Map.of("ttl", "100000000000000d"), "memory.redis.ttl");
+        wrong.put(Map.of("ttl", "PT999999999999999H"), "memory.redis.ttl");
+        wrong.put(Map.of("timeout", "100000000000000d"), "memory.redis.timeout");
+        wrong.put(Map.of("lock-lease", "100000000000000d"), "memory.redis.lock-lease");
+        // Longer than the scripts can count in milliseconds exactly (Lua numbers), or than a wait in nanoseconds.
+        wrong.put(Map.of("ttl", "2000000000d"), "memory.redis.ttl");
+        wrong.put(Map.of("lock-lease", "110000d"), "memory.redis.lock-lease");
+        wrong.forEach((config, named) -> assertThatThrownBy(() -> RedisSettings.fromConfig(config))
+                .as("%s", config)
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining(named));
+        assertThatThrownBy(() -> RedisSettings.builder()
+                        .ttl(Duration.ofSeconds(Long.MAX_VALUE))
+                        .build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("memory.redis.ttl");
+        assertThatThrownBy(() -> RedisSettings.builder()
+                        .timeout(Duration.ofSeconds(Long.MAX_VALUE))
+                        .build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("memory.redis.timeout");
+    }
+
+    /** The longest TTL the settings take is one that every key of a session and the tenant's index really get. */
+    @Test
+    void theLongestTtlAcceptedIsAppliedToEveryKey() {
+        Duration ttl = Duration.ofDays(36_500_000);
+        RedisSettings settings = RedisSettings.builder()
+                .nodes(TestRedis.settings(PREFIX).nodes())
+                .keyPrefix(PREFIX)
+                .ttl(ttl)
+                .build();
+        SessionKey key = SessionKey.of("acme", "longest-ttl");
+        try (Memory memory = RedisMemory.open(settings, TestContexts.plain());
+                redis.clients.jedis.Jedis jedis =
+                        new redis.clients.jedis.Jedis(java.net.URI.create(TestRedis.url()), 5000)) {
+            var store = memory.session(key);
+            store.add(Message.system("rules"));
+            store.addAll(List.of(Message.user("a"), Message.assistant("b")));
+            assertThat(store.history()).extracting(Message::content).containsExactly("rules", "a", "b");
+            assertThat(memory.sessions("acme")).containsExactly(key);
+            RedisKeys keys = new RedisKeys(PREFIX);
+            for (byte[] k : keys.session(key)) {
+                if (jedis.exists(k)) {
+                    assertThat(jedis.pttl(k))
+                            .as(new String(k, java.nio.charset.StandardCharsets.UTF_8))
+                            .isBetween(ttl.toMillis() - 60_000, ttl.toMillis());
+                }
+            }
+            assertThat(jedis.pttl(keys.index("acme"))).isGreaterThan(ttl.toMillis());
+            assertThat(memory.delete(key)).isTrue();
+        }
+    }
+
+    @Test
     void thePasswordIsNeverShown() {
         RedisSettings s = RedisSettings.fromConfig(Map.of("password", SECRET, "user", "agent"));
         assertThat(s.password()).contains(SECRET);

@@ -364,6 +364,38 @@ class RedisServerSideTest {
         }
     }
 
+    /** A TTL made shorter (the memory opened again with another setting) holds from the next write on. */
+    @Test
+    void aShorterTtlTakesEffectOnTheNextWrite() {
+        SessionKey key = SessionKey.of("acme-ttl", "shortened");
+        List<byte[]> keys = new RedisKeys(PREFIX).session(key);
+        try (Memory memory = open(Retention.none(), io.agentmemory.EvictionListener.NONE, Duration.ofDays(30))) {
+            memory.session(key).add(Message.system("pinned, so that every key of the session exists"));
+            memory.session(key).add(Message.user("under 30 days"));
+        }
+        try (Memory memory = open(Retention.none(), io.agentmemory.EvictionListener.NONE, Duration.ofMinutes(10));
+                Jedis jedis = jedis()) {
+            MemoryStore store = memory.session(key);
+            store.add(Message.user("under 10 minutes"));
+            for (byte[] k : keys) {
+                assertThat(jedis.pttl(k))
+                        .as("%s", new String(k, java.nio.charset.StandardCharsets.UTF_8))
+                        .isBetween(
+                                Duration.ofMinutes(9).toMillis(),
+                                Duration.ofMinutes(10).toMillis());
+            }
+            store.add(Message.user("again"));
+            store.addAll(List.of(Message.system("more pinned"), Message.user("and more")));
+            for (byte[] k : keys) {
+                assertThat(jedis.pttl(k))
+                        .isBetween(
+                                Duration.ofMinutes(9).toMillis(),
+                                Duration.ofMinutes(10).toMillis());
+            }
+            memory.delete(key);
+        }
+    }
+
     @Test
     void withoutATtlSessionsNeverExpire() {
         try (Memory memory = open(Retention.none(), io.agentmemory.EvictionListener.NONE, null);
@@ -476,6 +508,37 @@ class RedisServerSideTest {
                     .containsExactlyInAnyOrderElementsOf(IntStream.rangeClosed(1, writers * perWriter)
                             .mapToObj(i -> (long) i)
                             .toList());
+        }
+    }
+
+    /**
+     * A listener that throws releases the session's lock even when the server forgot the scripts meanwhile (a restart
+     * or a failover while the listener ran): the next write goes through at once, not after the lock lease.
+     */
+    @Test
+    void aThrowingListenerReleasesTheLockAfterTheServerForgotTheScripts() {
+        io.agentmemory.EvictionListener refusing = (key, messages, cause) -> {
+            try (Jedis jedis = jedis()) {
+                jedis.scriptFlush();
+            }
+            throw new IllegalStateException("archive is full");
+        };
+        SessionKey key = SessionKey.of("acme", "refused-after-flush");
+        byte[] lock = "lk".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (Memory memory = open(Retention.maxMessages(1), refusing, null);
+                Jedis jedis = jedis()) {
+            MemoryStore store = memory.session(key);
+            store.add(Message.user("kept"));
+            assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(
+                                    MemoryException.class, () -> store.add(Message.user("refused")))
+                            .code())
+                    .isEqualTo(ErrorCode.CALLBACK_FAILED);
+            assertThat(jedis.hexists(new RedisKeys(PREFIX).session(key).get(RedisKeys.DATA), lock))
+                    .as("the lock is released")
+                    .isFalse();
+            assertThat(store.history()).extracting(Message::content).containsExactly("kept");
+            // This listener refuses a clear as well: the keys go directly.
+            jedis.del(new RedisKeys(PREFIX).session(key).toArray(new byte[0][]));
         }
     }
 }

@@ -2,23 +2,18 @@ package io.agentmemory.core.config;
 
 import io.agentmemory.ConfigurationException;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.Collection;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Settings under {@code memory.}, checked against the keys the selected backend and decorators accept. Secret values
  * never appear in {@link #toString()} or in error messages. Immutable and thread-safe.
  */
 final class Settings {
-    private static final Pattern SIMPLE_DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
-
     private final Map<String, String> values;
     private final Set<String> secrets;
 
@@ -124,27 +119,9 @@ final class Settings {
         });
     }
 
-    /** A duration as ISO-8601 ({@code PT30M}) or a number with a unit: {@code 500ms}, {@code 45s}, {@code 30m}, … */
+    /** A duration as {@link Durations#parse} reads it. */
     Optional<Duration> duration(String key) {
-        return get(key).map(v -> {
-            Matcher m = SIMPLE_DURATION.matcher(v.toLowerCase(Locale.ROOT));
-            if (m.matches()) {
-                long n = Long.parseLong(m.group(1));
-                return switch (m.group(2)) {
-                    case "ms" -> Duration.ofMillis(n);
-                    case "s" -> Duration.ofSeconds(n);
-                    case "m" -> Duration.ofMinutes(n);
-                    case "h" -> Duration.ofHours(n);
-                    default -> Duration.ofDays(n);
-                };
-            }
-            try {
-                return Duration.parse(v);
-            } catch (DateTimeParseException e) {
-                throw new ConfigurationException(
-                        key + " must be a duration such as 30m, 24h, 7d or PT24H" + shown(key, v));
-            }
-        });
+        return get(key).map(v -> Durations.parse(key, v));
     }
 
     /** The settings under {@code prefix}, without it. */

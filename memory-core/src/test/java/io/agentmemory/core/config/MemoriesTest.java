@@ -170,6 +170,11 @@ class MemoriesTest {
                 .hasMessageContaining("memory.retention.max-messages must be a whole number");
         assertThatThrownBy(() -> builder().set(Memories.MAX_AGE, "tomorrow").build())
                 .hasMessageContaining("memory.retention.max-age must be a duration");
+        assertThatThrownBy(() -> builder()
+                        .set(Memories.MAX_AGE, "99999999999999999999ms")
+                        .build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("memory.retention.max-age is too large");
         assertThatThrownBy(() -> builder().set(Memories.TOKEN_COUNTER, "gpt2").build())
                 .isInstanceOf(ConfigurationException.class);
     }
