@@ -1765,6 +1765,38 @@ public abstract class MemoryStoreContract {
             assertThat(listener.events(key)).containsExactly(new Event(key, all.subList(0, 1), RemovalCause.SIZE));
         }
 
+        /**
+         * A listener may throw an {@link Error} (an assertion of the caller's, a stack overflow): it reaches the caller
+         * as it is, and the write did not happen, as with any other failure of the listener.
+         */
+        @Test
+        void aListenerThrowingAnErrorLeavesTheStoreUnchanged() {
+            Optional<Memory> memory = memoryEnforcing(Retention.maxMessages(3), Capability.MAX_MESSAGES);
+            if (memory.isEmpty()) {
+                return;
+            }
+            SessionKey key = newKey();
+            MemoryStore store = memory.get().session(key);
+            List<Message> all = addEach(
+                    store,
+                    IntStream.range(0, 3).mapToObj(i -> Message.user("m" + i)).toList());
+            Snapshot before = snapshot(store);
+            Error error = new Error("the listener's own error");
+            listener.failWithError(error);
+            assertThat(catchThrowable(() -> store.add(Message.user("fourth"))))
+                    .as("an add")
+                    .isSameAs(error);
+            assertUnchanged(before, store);
+            assertThat(catchThrowable(() -> store.addAll(List.of(Message.user("fourth"), Message.user("fifth")))))
+                    .as("an addAll")
+                    .isSameAs(error);
+            assertUnchanged(before, store);
+            listener.stopFailing();
+            Message fourth = store.add(Message.user("fourth"));
+            assertThat(store.history()).containsExactly(all.get(1), all.get(2), fourth);
+            assertThat(listener.events(key)).containsExactly(new Event(key, all.subList(0, 1), RemovalCause.SIZE));
+        }
+
         @Test
         void aFailingListenerLeavesExpiredMessagesUnreported() {
             Optional<Memory> memory = memoryEnforcing(Retention.maxAge(Duration.ofHours(1)), Capability.MAX_AGE);

@@ -29,6 +29,7 @@ public final class RecordingEvictionListener implements EvictionListener {
     private final List<Event> events = new ArrayList<>();
     private final List<List<Message>> given = new ArrayList<>();
     private RuntimeException failure;
+    private Error error;
     private int failedCalls;
 
     @Override
@@ -36,6 +37,10 @@ public final class RecordingEvictionListener implements EvictionListener {
         if (failure != null) {
             failedCalls++;
             throw failure;
+        }
+        if (error != null) {
+            failedCalls++;
+            throw error;
         }
         events.add(new Event(key, removed, cause));
         given.add(removed);
@@ -77,12 +82,18 @@ public final class RecordingEvictionListener implements EvictionListener {
         this.failure = Objects.requireNonNull(failure, "failure");
     }
 
+    /** Makes every following call throw {@code error}, which no store may catch as a failure of its own. */
+    public synchronized void failWithError(Error error) {
+        this.error = Objects.requireNonNull(error, "error");
+    }
+
     /** Makes following calls record again. */
     public synchronized void stopFailing() {
         this.failure = null;
+        this.error = null;
     }
 
-    /** How many calls threw because of {@link #failWith}. */
+    /** How many calls threw because of {@link #failWith} or {@link #failWithError}. */
     public synchronized int failedCalls() {
         return failedCalls;
     }

@@ -77,10 +77,11 @@ public final class BackendSupport {
 
     /**
      * The token count to store for {@code m}: the one it carries if {@code counter} made it, else a new count. A
-     * counter that throws or returns a negative count fails with {@link ErrorCode#CALLBACK_FAILED}.
+     * counter that throws, returns a negative count or has an id that a {@link TokenCount} cannot carry fails with
+     * {@link ErrorCode#CALLBACK_FAILED}.
      */
     public static TokenCount countTokens(TokenCounter counter, Message m) {
-        String counterId = counter.id();
+        String counterId = counterId(counter);
         if (m.tokenCount().isPresent() && m.tokenCount().get().counterId().equals(counterId)) {
             return m.tokenCount().get();
         }
@@ -101,6 +102,29 @@ public final class BackendSupport {
                             + "; counts must be >= 0; nothing was written");
         }
         return new TokenCount(tokens, counterId);
+    }
+
+    /** The counter's id, checked as a {@link TokenCount} checks it. */
+    private static String counterId(TokenCounter counter) {
+        String id;
+        try {
+            id = counter.id();
+        } catch (RuntimeException failure) {
+            throw new MemoryException(
+                    ErrorCode.CALLBACK_FAILED,
+                    "token counter " + counter.getClass().getName() + " threw "
+                            + failure.getClass().getName() + " from id(); nothing was written",
+                    failure);
+        }
+        try {
+            new TokenCount(0, id);
+        } catch (InvalidInputException invalid) {
+            throw new MemoryException(
+                    ErrorCode.CALLBACK_FAILED,
+                    "token counter " + counter.getClass().getName() + " has an unusable id: " + invalid.getMessage()
+                            + "; nothing was written");
+        }
+        return id;
     }
 
     /** {@link #countTokens(TokenCounter, Message)} for each message, in order. */

@@ -2,7 +2,6 @@ package io.agentmemory.core.inmemory;
 
 import io.agentmemory.Added;
 import io.agentmemory.HistoryQuery;
-import io.agentmemory.MemoryException;
 import io.agentmemory.Message;
 import io.agentmemory.RemovalCause;
 import io.agentmemory.Retention;
@@ -86,12 +85,17 @@ final class SessionState {
             if (nextSequence == savedNextSequence) {
                 return stored;
             }
-            Map<RemovalCause, List<Message>> removed = applyRetention(owner.now());
+            Map<RemovalCause, List<Message>> removed = new EnumMap<>(RemovalCause.class);
+            boolean applied = false;
             try {
+                applyRetention(owner.now(), removed);
                 owner.report(key, removed);
-            } catch (MemoryException e) {
-                rollBack(savedNextSequence, removed);
-                throw e;
+                applied = true;
+            } finally {
+                if (!applied) {
+                    // Whatever failed (a listener or clock that threw, an Error included), nothing was written.
+                    rollBack(savedNextSequence, removed);
+                }
             }
             return stored;
         } finally {
@@ -329,11 +333,11 @@ final class SessionState {
         m.toolCallId().ifPresent(callId -> unpinnedResultByCallId.remove(callId, m.sequence()));
     }
 
-    private Map<RemovalCause, List<Message>> applyRetention(Instant now) {
+    /** Removes what retention asks for, into {@code removed}, each cause's messages in chronological order. */
+    private void applyRetention(Instant now, Map<RemovalCause, List<Message>> removed) {
         Retention retention = owner.retention();
-        Map<RemovalCause, List<Message>> removed = new EnumMap<>(RemovalCause.class);
         if (retention.isNone()) {
-            return removed;
+            return;
         }
         Instant cutoff = owner.expiryCutoff(now);
         if (cutoff != null) {
@@ -357,7 +361,6 @@ final class SessionState {
             }
         });
         removed.values().forEach(list -> list.sort(Comparator.comparingLong(Message::sequence)));
-        return removed;
     }
 
     private void removeExpired(Instant cutoff, Map<RemovalCause, List<Message>> removed) {
@@ -438,7 +441,7 @@ final class SessionState {
         }
     }
 
-    /** Undoes an append whose removals could not be reported: restores the state before it. Costs O(n). */
+    /** Undoes an append that failed before its removals were reported: restores the state before it. Costs O(n). */
     private void rollBack(long savedNextSequence, Map<RemovalCause, List<Message>> removed) {
         List<Message> unpinnedBefore = new ArrayList<>();
         for (int i = 0; i < unpinned.size(); i++) {

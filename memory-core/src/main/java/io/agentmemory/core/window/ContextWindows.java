@@ -25,6 +25,8 @@ import java.util.Map;
  * token counts fit in what the pinned ones leave. The run stops at the first message that does not fit, so the window
  * has no holes. An assistant message with tool calls and the tool messages answering it form one group that is
  * included whole or not at all; a tool message whose assistant message is not in the walk (an orphan) is left out.
+ * A tool message answers the newest assistant message before it that made its call (call ids may repeat across
+ * replies); of several tool messages answering one call, the newest is in the group and the others are left out.
  */
 public final class ContextWindows {
     private ContextWindows() {}

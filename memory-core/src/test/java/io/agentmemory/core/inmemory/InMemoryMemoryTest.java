@@ -10,10 +10,14 @@ import io.agentmemory.MemoryStore;
 import io.agentmemory.Message;
 import io.agentmemory.RemovalCause;
 import io.agentmemory.Retention;
+import io.agentmemory.TokenCounter;
 import io.agentmemory.ToolCall;
 import io.agentmemory.tck.MutableClock;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
@@ -72,6 +76,108 @@ class InMemoryMemoryTest {
                     .isEqualTo(5);
             // The tool-call group went whole, for SIZE; the system prompt stays.
             assertThat(store.history()).extracting(Message::content).containsExactly("rules", "u1", "u2", "u3");
+        }
+    }
+
+    @Test
+    void aListenerThatThrowsAnErrorLeavesTheStoreExactlyAsItWas() {
+        AtomicBoolean fail = new AtomicBoolean();
+        List<String> reported = new ArrayList<>();
+        try (Memory memory = InMemoryMemory.builder()
+                .retention(Retention.maxMessages(2))
+                .evictionListener((key, removed, cause) -> {
+                    if (fail.get()) {
+                        throw new AssertionError("archive check failed");
+                    }
+                    removed.forEach(m -> reported.add(m.content()));
+                })
+                .build()) {
+            MemoryStore store = memory.session("t", "s");
+            store.add(Message.user("u1"));
+            store.add(Message.user("u2"));
+            List<Message> before = store.history();
+            fail.set(true);
+            assertThatThrownBy(() -> store.add(Message.user("u3"))).isInstanceOf(AssertionError.class);
+            assertThat(store.history()).as("nothing removed unreported").isEqualTo(before);
+            assertThat(store.count()).isEqualTo(2);
+            fail.set(false);
+            Message u3 = store.add(Message.user("u3"));
+            assertThat(u3.sequence()).as("sequence numbers are not burnt").isEqualTo(3);
+            assertThat(reported).containsExactly("u1");
+            assertThat(store.history()).extracting(Message::content).containsExactly("u2", "u3");
+        }
+    }
+
+    @Test
+    void aClockThatThrowsFailsTheWriteAndWritesNothing() {
+        AtomicBoolean fail = new AtomicBoolean();
+        Clock clock = new Clock() {
+            @Override
+            public ZoneId getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                if (fail.get()) {
+                    throw new IllegalStateException("time source down");
+                }
+                return Instant.parse("2026-03-01T12:00:00Z");
+            }
+        };
+        try (Memory memory = InMemoryMemory.builder()
+                .clock(clock)
+                .retention(Retention.maxAge(Duration.ofDays(1)))
+                .build()) {
+            MemoryStore store = memory.session("t", "s");
+            store.add(Message.builder("user", "u1").timestamp(clock.instant()).build());
+            fail.set(true);
+            assertThatThrownBy(() -> store.add(Message.user("u2"))).isInstanceOf(IllegalStateException.class);
+            fail.set(false);
+            assertThat(store.history()).extracting(Message::content).containsExactly("u1");
+            assertThat(store.add(Message.user("u3")).sequence()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aTokenCounterWithABadIdFailsAsACallbackAndWritesNothing() {
+        TokenCounter blankId = new TokenCounter() {
+            @Override
+            public int count(Message message) {
+                return 1;
+            }
+
+            @Override
+            public String id() {
+                return " ";
+            }
+        };
+        TokenCounter throwingId = new TokenCounter() {
+            @Override
+            public int count(Message message) {
+                return 1;
+            }
+
+            @Override
+            public String id() {
+                throw new IllegalStateException("no id");
+            }
+        };
+        for (TokenCounter counter : List.of(blankId, throwingId)) {
+            try (Memory memory = InMemoryMemory.builder().tokenCounter(counter).build()) {
+                MemoryStore store = memory.session("t", "s");
+                assertThatThrownBy(() -> store.add(Message.user("secret content")))
+                        .isInstanceOf(MemoryException.class)
+                        .satisfies(e -> assertThat(((MemoryException) e).code()).isEqualTo(ErrorCode.CALLBACK_FAILED))
+                        .hasMessageContaining("token counter")
+                        .hasMessageNotContaining("secret content");
+                assertThat(store.count()).isZero();
+            }
         }
     }
 

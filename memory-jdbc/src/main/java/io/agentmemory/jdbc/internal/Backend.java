@@ -1226,7 +1226,9 @@ public final class Backend {
                     try {
                         result = work.run(statements);
                         c.commit();
-                    } catch (SQLException | RuntimeException e) {
+                    } catch (Throwable e) {
+                        // An Error too (a listener's, say): closing the connection would otherwise commit the
+                        // transaction, since turning autocommit back on commits one that is open.
                         PostgresDialect.rollBackQuietly(c, e);
                         throw e;
                     }

@@ -192,7 +192,7 @@ public final class PostgresDialect extends Dialect {
         return h;
     }
 
-    static void rollBackQuietly(Connection connection, Exception failure) {
+    static void rollBackQuietly(Connection connection, Throwable failure) {
         try {
             connection.rollback();
         } catch (SQLException rollback) {
