@@ -31,6 +31,13 @@ import java.util.OptionalLong;
  * Immutable and thread-safe.
  */
 public final class Retention {
+    /**
+     * The longest {@link #maxAge()} accepted: 100,000 years of 365.2425 days. Message timestamps lie within the years
+     * 1 to 9999, so no longer age could expire more; and "now minus the age" stays within the range of
+     * {@link java.time.Instant}.
+     */
+    public static final Duration MAX_AGE = Duration.ofDays(36_524_250);
+
     private static final Retention NONE = builder().build();
 
     private final Integer maxMessages;
@@ -47,6 +54,9 @@ public final class Retention {
         }
         if (b.maxAge != null && (b.maxAge.isNegative() || b.maxAge.isZero())) {
             throw invalid("maxAge is " + b.maxAge + "; it must be positive");
+        }
+        if (b.maxAge != null && b.maxAge.compareTo(MAX_AGE) > 0) {
+            throw invalid("maxAge is " + b.maxAge + "; it must be at most 100,000 years (" + MAX_AGE + ")");
         }
         this.maxMessages = b.maxMessages;
         this.maxTokens = b.maxTokens;
@@ -73,7 +83,7 @@ public final class Retention {
         return builder().maxTokens(n).build();
     }
 
-    /** Keep unpinned messages whose timestamp is within {@code age} of now. */
+    /** Keep unpinned messages whose timestamp is within {@code age} of now; at most {@link #MAX_AGE}. */
     public static Retention maxAge(Duration age) {
         return builder().maxAge(age).build();
     }

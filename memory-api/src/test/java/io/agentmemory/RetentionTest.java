@@ -75,6 +75,23 @@ class RetentionTest {
     }
 
     @ParameterizedTest
+    @ValueSource(longs = {36_524_251L * 86_400, 1_000_000_000L * 366 * 86_400, Long.MAX_VALUE})
+    void maxAgeIsAtMostAHundredThousandYears(long seconds) {
+        // Beyond, "now minus maxAge" may leave the range of Instant, and every write and read would fail.
+        assertThat(invalid(() -> Retention.maxAge(Duration.ofSeconds(seconds))).getMessage())
+                .contains("maxAge")
+                .contains("100,000 years");
+        invalid(() -> Retention.builder()
+                .maxAge(Duration.ofSeconds(seconds, 999_999_999))
+                .build());
+    }
+
+    @Test
+    void theLongestMaxAgeIsAccepted() {
+        assertThat(Retention.maxAge(Duration.ofDays(36_524_250)).maxAge()).contains(Duration.ofDays(36_524_250));
+    }
+
+    @ParameterizedTest
     @CsvSource({"0,0.5", "-1,0.5", "10,-0.1", "10,1.0", "10,1.5", "10,NaN", "10,Infinity", "10,-Infinity"})
     void overflowIsValidated(int maxSize, double keepFraction) {
         assertThat(invalid(() -> new Retention.Overflow(maxSize, keepFraction)).getMessage())

@@ -53,7 +53,8 @@ public final class CorePlugin implements MemoryPlugin {
                 if (scope == null) {
                     throw new ConfigurationException("the scope decorator needs memory.scope.name");
                 }
-                return ScopingMemory.of(delegate, scope);
+                // Read like every other setting: surrounding white space is not part of the value.
+                return ScopingMemory.of(delegate, scope.strip());
             }
         });
     }

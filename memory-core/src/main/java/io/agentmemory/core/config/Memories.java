@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  *       the backend, each next one wraps the previous</td><td>none</td></tr>
  *   <tr><td>memory.retention.max-messages</td><td>{@link Retention#maxMessages()}</td><td>none</td></tr>
  *   <tr><td>memory.retention.max-tokens</td><td>{@link Retention#maxTokens()}</td><td>none</td></tr>
- *   <tr><td>memory.retention.max-age</td><td>{@link Retention#maxAge()}: 30m, 24h, 7d or ISO-8601</td><td>none</td></tr>
+ *   <tr><td>memory.retention.max-age</td><td>{@link Retention#maxAge()}: 30m, 24h, 7d or ISO-8601; at most
+ *       {@link Retention#MAX_AGE}</td><td>none</td></tr>
  *   <tr><td>memory.retention.overflow.max-size</td><td>{@link Retention.Overflow#maxSize()}</td><td>none</td></tr>
  *   <tr><td>memory.retention.overflow.keep-fraction</td><td>{@link Retention.Overflow#keepFraction()}</td>
  *       <td>0.8</td></tr>
@@ -264,9 +265,19 @@ public final class Memories {
                 context = d.getValue().prepare(settings.under("memory." + d.getKey() + "."), context);
             }
             Memory memory = backend.create(settings.under("memory." + backendName + "."), context);
+            if (memory == null) {
+                throw new ConfigurationException(
+                        "backend '" + backendName + "' (" + backend.getClass().getName() + ") created no memory");
+            }
             try {
                 for (Map.Entry<String, DecoratorFactory> d : decorators.entrySet()) {
-                    memory = d.getValue().decorate(memory, settings.under("memory." + d.getKey() + "."), context);
+                    Memory decorated =
+                            d.getValue().decorate(memory, settings.under("memory." + d.getKey() + "."), context);
+                    if (decorated == null) {
+                        throw new ConfigurationException("decorator '" + d.getKey() + "' ("
+                                + d.getValue().getClass().getName() + ") gave no memory");
+                    }
+                    memory = decorated;
                 }
             } catch (RuntimeException e) {
                 memory.close();

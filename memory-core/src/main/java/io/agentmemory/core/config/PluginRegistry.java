@@ -7,15 +7,18 @@ import io.agentmemory.spi.MemoryPlugin;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
  * The backend and decorator factories of a set of plugins, by name. Finding a plugin activates nothing. Two factories
- * of one kind with the same name fail, naming both. Immutable and thread-safe.
+ * of one kind with the same name fail, naming both; a plugin that fails to give its factories, or gives null, fails
+ * naming it. Immutable and thread-safe.
  */
 public final class PluginRegistry {
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,62}");
@@ -49,10 +52,28 @@ public final class PluginRegistry {
         Map<String, BackendFactory> backends = new TreeMap<>();
         Map<String, DecoratorFactory> decorators = new TreeMap<>();
         for (MemoryPlugin plugin : plugins) {
-            add("backend", backends, plugin.backends(), BackendFactory::name);
-            add("decorator", decorators, plugin.decorators(), DecoratorFactory::name);
+            add("backend", backends, factories(plugin, "backends", plugin::backends), BackendFactory::name);
+            add("decorator", decorators, factories(plugin, "decorators", plugin::decorators), DecoratorFactory::name);
         }
         return new PluginRegistry(backends, decorators);
+    }
+
+    /** What {@code list} answers, or a {@link ConfigurationException} naming the plugin if it fails or holds null. */
+    private static <F> List<F> factories(MemoryPlugin plugin, String kind, Supplier<List<F>> list) {
+        List<F> factories;
+        try {
+            factories = list.get();
+        } catch (RuntimeException e) {
+            throw new ConfigurationException(
+                    "memory plugin " + plugin.getClass().getName() + " failed to give its " + kind + ": " + e, e);
+        }
+        if (factories == null || factories.stream().anyMatch(Objects::isNull)) {
+            throw new ConfigurationException(
+                    "memory plugin " + plugin.getClass().getName() + " gave "
+                            + (factories == null ? "null" : "a null factory") + " for its " + kind
+                            + "; a plugin gives a list of factories, empty for none");
+        }
+        return factories;
     }
 
     /** This registry plus the given factories, with the same duplicate rule. */

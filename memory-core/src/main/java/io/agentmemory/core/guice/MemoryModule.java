@@ -1,11 +1,14 @@
 package io.agentmemory.core.guice;
 
+import com.google.inject.Binding;
+import com.google.inject.BindingAnnotation;
+import com.google.inject.Injector;
 import com.google.inject.Key;
 import com.google.inject.PrivateModule;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
+import com.google.inject.TypeLiteral;
 import com.google.inject.multibindings.MapBinder;
-import com.google.inject.multibindings.OptionalBinder;
 import com.google.inject.name.Names;
 import io.agentmemory.EvictionListener;
 import io.agentmemory.Memory;
@@ -16,7 +19,12 @@ import io.agentmemory.spi.BackendFactory;
 import io.agentmemory.spi.DecoratorFactory;
 import io.agentmemory.spi.MemoryPlugin;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,11 +42,15 @@ import java.util.Optional;
  *
  * <p>Plugins found with {@link java.util.ServiceLoader} (when the module is created, never in {@code configure()})
  * and factories given to the builder enter {@link MapBinder}s of {@link BackendFactory} and {@link DecoratorFactory}
- * by name; the clock, token counter, eviction listener and Micrometer registry are {@link OptionalBinder}s whose
- * defaults the builder sets. The module is private: it
- * exposes only the {@link Memory}, unannotated or, with {@link Builder#named(String)}, as {@code @Named(name)}, so
- * several memories live in one injector. {@code configure()} does no I/O; the memory is created, once, when first
- * injected. Closing it is the application's job.
+ * by name, under a qualifier of the module's own; the factories of an application's own unqualified
+ * {@code MapBinder<String, BackendFactory>} (or {@code DecoratorFactory}) join them. The clock, token counter,
+ * eviction listener and Micrometer registry are those given to the builder; for each one the builder is not given,
+ * the injector's binding of the type ({@link Clock}, {@link TokenCounter}, {@link EvictionListener},
+ * {@link MeterRegistry}) if the application has one, else the default (the system clock in UTC, the counter of
+ * {@code memory.tokens.counter}, no listener, no registry). The module is private and binds no key an application
+ * may bind itself: it exposes only the {@link Memory}, unannotated or, with {@link Builder#named(String)}, as
+ * {@code @Named(name)}, so several memories live in one injector. {@code configure()} does no I/O; the memory is
+ * created, once, when first injected. Closing it is the application's job.
  */
 public final class MemoryModule extends PrivateModule {
     private final Map<String, String> config;
@@ -71,26 +83,20 @@ public final class MemoryModule extends PrivateModule {
         return new Builder();
     }
 
+    /** Qualifies this module's own bindings, so that they never clash with an application's bindings of a type. */
+    @BindingAnnotation
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target({ElementType.PARAMETER, ElementType.METHOD, ElementType.FIELD})
+    @interface Plugins {}
+
     @Override
     protected void configure() {
         MapBinder<String, BackendFactory> backends =
-                MapBinder.newMapBinder(binder(), String.class, BackendFactory.class);
+                MapBinder.newMapBinder(binder(), String.class, BackendFactory.class, Plugins.class);
         registry.backends().forEach((n, f) -> backends.addBinding(n).toInstance(f));
         MapBinder<String, DecoratorFactory> decorators =
-                MapBinder.newMapBinder(binder(), String.class, DecoratorFactory.class);
+                MapBinder.newMapBinder(binder(), String.class, DecoratorFactory.class, Plugins.class);
         registry.decorators().forEach((n, f) -> decorators.addBinding(n).toInstance(f));
-        OptionalBinder.newOptionalBinder(binder(), Clock.class).setDefault().toInstance(clock);
-        OptionalBinder.newOptionalBinder(binder(), EvictionListener.class)
-                .setDefault()
-                .toInstance(evictionListener);
-        OptionalBinder<TokenCounter> counter = OptionalBinder.newOptionalBinder(binder(), TokenCounter.class);
-        if (tokenCounter != null) {
-            counter.setDefault().toInstance(tokenCounter);
-        }
-        OptionalBinder<MeterRegistry> meters = OptionalBinder.newOptionalBinder(binder(), MeterRegistry.class);
-        if (meterRegistry != null) {
-            meters.setDefault().toInstance(meterRegistry);
-        }
         if (name == null) {
             expose(Memory.class);
         } else {
@@ -102,22 +108,43 @@ public final class MemoryModule extends PrivateModule {
     @Provides
     @Singleton
     Memory memory(
-            Map<String, BackendFactory> backends,
-            Map<String, DecoratorFactory> decorators,
-            Clock clock,
-            Optional<TokenCounter> tokenCounter,
-            EvictionListener evictionListener,
-            Optional<MeterRegistry> meterRegistry) {
+            Injector injector,
+            @Plugins Map<String, BackendFactory> backends,
+            @Plugins Map<String, DecoratorFactory> decorators) {
+        List<BackendFactory> allBackends = new ArrayList<>(backends.values());
+        bound(injector, Key.get(new TypeLiteral<Map<String, BackendFactory>>() {}))
+                .ifPresent(m -> allBackends.addAll(m.values()));
+        List<DecoratorFactory> allDecorators = new ArrayList<>(decorators.values());
+        bound(injector, Key.get(new TypeLiteral<Map<String, DecoratorFactory>>() {}))
+                .ifPresent(m -> allDecorators.addAll(m.values()));
         Memories.Builder builder = Memories.builder()
-                .registry(PluginRegistry.of(List.of())
-                        .with(List.copyOf(backends.values()), List.copyOf(decorators.values())))
+                .registry(PluginRegistry.of(List.of()).with(allBackends, allDecorators))
                 .config(config)
                 .environment(environment)
-                .clock(clock)
-                .evictionListener(evictionListener);
-        tokenCounter.ifPresent(builder::tokenCounter);
-        meterRegistry.ifPresent(r -> builder.service(MeterRegistry.class, r));
+                .clock(
+                        clock != null
+                                ? clock
+                                : bound(injector, Key.get(Clock.class)).orElseGet(Clock::systemUTC))
+                .evictionListener(
+                        evictionListener != null
+                                ? evictionListener
+                                : bound(injector, Key.get(EvictionListener.class))
+                                        .orElse(EvictionListener.NONE));
+        Optional.ofNullable(tokenCounter)
+                .or(() -> bound(injector, Key.get(TokenCounter.class)))
+                .ifPresent(builder::tokenCounter);
+        Optional.ofNullable(meterRegistry)
+                .or(() -> bound(injector, Key.get(MeterRegistry.class)))
+                .ifPresent(r -> builder.service(MeterRegistry.class, r));
         return builder.build();
+    }
+
+    /** The instance of {@code key} if the application binds it. */
+    private static <T> Optional<T> bound(Injector injector, Key<T> key) {
+        Binding<T> binding = injector.getExistingBinding(key);
+        return binding == null
+                ? Optional.empty()
+                : Optional.ofNullable(binding.getProvider().get());
     }
 
     @Override
@@ -134,9 +161,9 @@ public final class MemoryModule extends PrivateModule {
         private final java.util.ArrayList<BackendFactory> backends = new java.util.ArrayList<>();
         private final java.util.ArrayList<DecoratorFactory> decorators = new java.util.ArrayList<>();
         private String name;
-        private Clock clock = Clock.systemUTC();
+        private Clock clock;
         private TokenCounter tokenCounter;
-        private EvictionListener evictionListener = EvictionListener.NONE;
+        private EvictionListener evictionListener;
         private MeterRegistry meterRegistry;
 
         private Builder() {}
@@ -193,22 +220,31 @@ public final class MemoryModule extends PrivateModule {
             return this;
         }
 
+        /** The clock; by default the injector's {@link Clock} if the application binds one, else the system clock. */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
 
+        /**
+         * The token counter; by default the injector's {@link TokenCounter} if the application binds one, else the
+         * counter of {@code memory.tokens.counter}.
+         */
         public Builder tokenCounter(TokenCounter tokenCounter) {
             this.tokenCounter = Objects.requireNonNull(tokenCounter, "tokenCounter");
             return this;
         }
 
+        /** The eviction listener; by default the injector's {@link EvictionListener} if the application binds one. */
         public Builder evictionListener(EvictionListener evictionListener) {
             this.evictionListener = Objects.requireNonNull(evictionListener, "evictionListener");
             return this;
         }
 
-        /** The registry the {@code metrics} decorator records to. */
+        /**
+         * The registry the {@code metrics} decorator records to; by default the injector's {@link MeterRegistry} if
+         * the application binds one.
+         */
         public Builder meterRegistry(MeterRegistry meterRegistry) {
             this.meterRegistry = Objects.requireNonNull(meterRegistry, "meterRegistry");
             return this;

@@ -14,8 +14,9 @@ import java.util.Objects;
 /**
  * The {@code scope} decorator: confines every caller to one named scope of each session, so that, for example, two
  * agents or two environments sharing one backend never see each other's messages. A key in the default scope maps
- * to the scope {@code name}; a key with scope {@code s} maps to {@code name:s}. Listing returns keys as the caller
- * sees them. Thread-safe when the delegate is.
+ * to the scope {@code name}; a key with scope {@code s} maps to {@code name:s}, so {@code s} may have at most
+ * {@link SessionKey#MAX_LENGTH} minus the length of {@code name:} characters (a longer one is invalid input). Listing
+ * returns keys as the caller sees them. Thread-safe when the delegate is.
  */
 public final class ScopingMemory extends ForwardingMemory {
     /** The decorator's name in {@code memory.decorators}. */
@@ -49,7 +50,18 @@ public final class ScopingMemory extends ForwardingMemory {
         if (key == null) {
             throw new InvalidInputException(ErrorCode.INVALID_SESSION_KEY, "session key is missing");
         }
-        return key.withScope(key.isDefaultScope() ? scope : scope + ":" + key.scope());
+        if (key.isDefaultScope()) {
+            return key.withScope(scope);
+        }
+        int longest = SessionKey.MAX_LENGTH - scope.length() - 1;
+        if (key.scope().length() > longest) {
+            throw new InvalidInputException(
+                    ErrorCode.INVALID_SESSION_KEY,
+                    "scope is " + key.scope().length() + " characters long; under the scope decorator '" + scope
+                            + "' at most " + longest + " are allowed, since it is stored as '" + scope
+                            + ":' followed by the scope");
+        }
+        return key.withScope(scope + ":" + key.scope());
     }
 
     @Override

@@ -180,6 +180,16 @@ class MemoriesTest {
     }
 
     @Test
+    void aMaxAgeBeyondTheRangeOfTimeFailsAtAssemblyNotOnEveryWrite() {
+        // A parseable Duration of about 27 billion years: "now minus" it is before Instant.MIN.
+        assertThatThrownBy(() -> builder()
+                        .config(Map.of(Memories.MAX_AGE, "10000000000000d"))
+                        .build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("maxAge");
+    }
+
+    @Test
     void environmentVariablesOverrideKnownSettingsAndIgnoreOthers() {
         try (Memory memory = builder()
                 .backend("memory")
