@@ -45,17 +45,36 @@ abstract class InMemoryEquivalenceContract {
 
     @Test
     void randomConversationsMatchTheInMemoryBackend() {
+        runConversations("", false);
+    }
+
+    /**
+     * As {@link #randomConversationsMatchTheInMemoryBackend()}, with the call ids of some model servers, which number
+     * every reply's calls from 0 ({@code call_0}, {@code call_1}, ...), and calls answered more than once or late,
+     * after other messages. Without maximum age: with it and backdated timestamps, the newer of two assistant messages
+     * with one call id may expire while the older stays, where the in-memory backend's pairing of a tool message (with
+     * the assistant message current when it was stored) and the stored rule of the jdbc backend may part.
+     */
+    @Test
+    void randomConversationsWithRepeatedCallIdsMatchTheInMemoryBackend() {
+        runConversations(" repeated call ids,", true);
+    }
+
+    private void runConversations(String kind, boolean repeatedIds) {
         Long fixed = Long.getLong("agentmemory.jdbc.seed");
         long seed = fixed != null ? fixed : new SecureRandom().nextLong();
         Random random = new Random(seed);
         for (int i = 0; i < conversations(); i++) {
             runConversation(
-                    random, "seed " + seed + " (replay with -Dagentmemory.jdbc.seed=" + seed + "), conversation " + i);
+                    random,
+                    "seed " + seed + " (replay with -Dagentmemory.jdbc.seed=" + seed + ")," + kind + " conversation "
+                            + i,
+                    repeatedIds);
         }
     }
 
-    private void runConversation(Random random, String replay) {
-        Retention retention = randomRetention(random);
+    private void runConversation(Random random, String replay, boolean repeatedIds) {
+        Retention retention = randomRetention(random, !repeatedIds);
         MutableClock clock = new MutableClock(START);
         TckTokenCounter counter = new TckTokenCounter();
         RecordingEvictionListener refListener = new RecordingEvictionListener();
@@ -76,7 +95,7 @@ abstract class InMemoryEquivalenceContract {
                 } else if (op < 3) {
                     refListener.failWith(new IllegalStateException("refused"));
                     jdbcListener.failWith(new IllegalStateException("refused"));
-                    Message m = next(random, clock, sent, calls++);
+                    Message m = next(random, clock, sent, calls++, repeatedIds);
                     same(what + " (failing listener)", r -> r.add(m), ref, db);
                     refListener.stopFailing();
                     jdbcListener.stopFailing();
@@ -84,14 +103,14 @@ abstract class InMemoryEquivalenceContract {
                     List<Message> batch = new ArrayList<>();
                     int n = 1 + random.nextInt(4);
                     for (int k = 0; k < n; k++) {
-                        Message m = next(random, clock, sent, calls++);
+                        Message m = next(random, clock, sent, calls++, repeatedIds);
                         if (batch.stream().noneMatch(b -> b.id().equals(m.id()))) {
                             batch.add(m);
                         }
                     }
                     same(what + " (addAll)", r -> r.addAll(batch), ref, db);
                 } else {
-                    Message m = next(random, clock, sent, calls++);
+                    Message m = next(random, clock, sent, calls++, repeatedIds);
                     same(what + " (add)", r -> r.add(m), ref, db);
                 }
                 assertThat(db.history()).as(what + ": history").isEqualTo(ref.history());
@@ -140,7 +159,7 @@ abstract class InMemoryEquivalenceContract {
         assertThat(actual).as(what).isEqualTo(expected);
     }
 
-    private static Retention randomRetention(Random random) {
+    private static Retention randomRetention(Random random, boolean maxAge) {
         Retention.Builder b = Retention.builder();
         if (random.nextInt(3) == 0) {
             b.maxMessages(1 + random.nextInt(8));
@@ -148,7 +167,7 @@ abstract class InMemoryEquivalenceContract {
         if (random.nextInt(3) == 0) {
             b.maxTokens(5 + random.nextInt(80));
         }
-        if (random.nextInt(3) == 0) {
+        if (random.nextInt(3) == 0 && maxAge) {
             b.maxAge(Duration.ofMinutes(30 + random.nextInt(120)));
         }
         if (random.nextInt(4) == 0) {
@@ -160,8 +179,10 @@ abstract class InMemoryEquivalenceContract {
     /**
      * A random next message: user, assistant (with 1-3 calls), a tool answer to an earlier call (each call answered at
      * most once), an orphan tool message, system or pinned; now or backdated; sometimes the id of an earlier message.
+     * With {@code repeatedIds}, every reply numbers its calls from 0, and a tool message answers any call id made so
+     * far, answered or not.
      */
-    private static Message next(Random random, MutableClock clock, List<Message> sent, int n) {
+    private static Message next(Random random, MutableClock clock, List<Message> sent, int n, boolean repeatedIds) {
         Instant ts = random.nextInt(6) == 0
                 ? clock.instant().minus(Duration.ofMinutes(random.nextInt(300)))
                 : clock.instant();
@@ -173,7 +194,7 @@ abstract class InMemoryEquivalenceContract {
             int calls = 1 + random.nextInt(3);
             List<ToolCall> list = new ArrayList<>();
             for (int i = 0; i < calls; i++) {
-                list.add(new ToolCall("c" + n + "-" + i, "lookup", "{}"));
+                list.add(new ToolCall(repeatedIds ? "call_" + i : "c" + n + "-" + i, "lookup", "{}"));
             }
             Message.Builder b = Message.builder(Message.ASSISTANT, "calls " + n).toolCalls(list);
             if (random.nextInt(5) == 0) {
@@ -184,7 +205,9 @@ abstract class InMemoryEquivalenceContract {
             List<String> open = new ArrayList<>();
             for (Message s : sent) {
                 for (ToolCall call : s.toolCalls()) {
-                    if (sent.stream().noneMatch(t -> t.toolCallId().orElse("").equals(call.id()))) {
+                    if (repeatedIds
+                            || sent.stream()
+                                    .noneMatch(t -> t.toolCallId().orElse("").equals(call.id()))) {
                         open.add(call.id());
                     }
                 }

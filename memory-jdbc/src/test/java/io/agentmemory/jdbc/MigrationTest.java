@@ -52,7 +52,7 @@ class MigrationTest {
                     assertThat(versions(
                                     c,
                                     (schema == null ? "" : "\"" + schema + "\".") + "\"agentmemory_schema_version\""))
-                            .containsExactly(1, 2, 3, 4, 5);
+                            .containsExactly(1, 2, 3, 4, 5, 6);
                 }
             }
         }
@@ -63,7 +63,7 @@ class MigrationTest {
         String url = "jdbc:h2:file:" + directory.resolve("race") + ";AUTO_SERVER=FALSE";
         race(JdbcSettings.builder().url(url).poolSize(2).build());
         try (Connection c = DriverManager.getConnection(url)) {
-            assertThat(versions(c, "\"agentmemory_schema_version\"")).containsExactly(1, 2, 3, 4, 5);
+            assertThat(versions(c, "\"agentmemory_schema_version\"")).containsExactly(1, 2, 3, 4, 5, 6);
         }
     }
 

@@ -401,6 +401,67 @@ class PostgresPushdownTest {
     }
 
     /**
+     * Appends that retention answers by removing the oldest tool-call group, in a session whose replies number their
+     * calls from 0 again ({@code call_0}, {@code call_1}, each reply), with a result that arrives after other
+     * messages: finding each group's tool messages reads no row of the messages table that it then filters out, under
+     * generic plans on tables the planner has no statistics for, though every call id has hundreds of answers.
+     */
+    @Test
+    void appendsWithRetentionOfRepeatedCallIdsTouchOnlyTheirRowsUnderGenericPlans() throws Exception {
+        SessionKey key = SessionKey.of("pushdown", "tools");
+        try (Memory tools = JdbcMemory.open(
+                log.dataSource(),
+                JdbcSettings.builder().tablePrefix("tools_").build(),
+                new MemoryContext(
+                        new MutableClock(START),
+                        new TckTokenCounter(),
+                        Retention.maxMessages(2000),
+                        EvictionListener.NONE))) {
+            MemoryStore store = tools.session(key);
+            for (int turn = 0; turn < 400; turn += 100) {
+                List<Message> batch = new ArrayList<>();
+                for (int i = turn; i < turn + 100; i++) {
+                    batch.addAll(turn(i));
+                }
+                store.addAll(batch);
+            }
+            assertThat(store.count()).isEqualTo(2000);
+            log.clear();
+            for (int i = 400; i < 403; i++) {
+                for (Message m : turn(i)) {
+                    store.add(m);
+                }
+            }
+            assertThat(store.count()).isEqualTo(2000);
+            List<String> plans = new ArrayList<>();
+            for (GenericPlan plan : genericPlans(log.executions())) {
+                plans.add(plan.text());
+                assertThat(filteredMessageRows(plan.lines()))
+                        .as("rows of the messages table read and filtered out by %s", plan.text())
+                        .isLessThan(2);
+            }
+            assertThat(plans)
+                    .anySatisfy(plan -> assertThat(plan).contains("tools_messages_tool_call_seq"))
+                    .anySatisfy(plan -> assertThat(plan).startsWith("WITH d AS (DELETE"))
+                    .allSatisfy(plan -> assertThat(plan).doesNotContain("Seq Scan on tools_messages"));
+        }
+    }
+
+    /** One turn of five messages: a question, a reply calling call_0 and call_1, their results around a remark. */
+    private static List<Message> turn(int i) {
+        return List.of(
+                Message.user("question " + i),
+                Message.assistant(
+                        "calls " + i,
+                        List.of(
+                                new io.agentmemory.ToolCall("call_0", "f", "{}"),
+                                new io.agentmemory.ToolCall("call_1", "f", "{}"))),
+                Message.tool("call_0", "first result " + i),
+                Message.assistant("meanwhile " + i),
+                Message.tool("call_1", "late result " + i));
+    }
+
+    /**
      * Appends (with retention by count and by age), windows (the full read, the read of what was added, with and
      * without expiry), history (the newest, and filtered) and the count, under the pools' settings on tables analyzed
      * while they hold a few large sessions (an application with few users, say, or a new one): the statistics then

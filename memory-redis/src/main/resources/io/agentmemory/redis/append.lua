@@ -341,6 +341,46 @@ if short then
   end
 end
 
+-- The tool-call groups of the unpinned messages, as memory-core's SessionState keeps them: a tool message answers
+-- the newest assistant message stored before it that made its call (call ids repeat across replies), and of several
+-- tool messages answering one call of one assistant message, the newest is the one in the group. In d:
+--   "o:<callId>"       the call's current owner: the sequence of the newest unpinned assistant message that made it,
+--                      dropped when that message is removed (an older one that made the call does not own it again);
+--   "g:<seq>:<callId>" the tool message in the group of that call of assistant message <seq>, "0" for none yet;
+--   "r:<seq>"          the assistant message whose group tool message <seq> joined when it was stored.
+-- A tool message whose call has no current owner answers nothing, and is recorded as the previous release recorded
+-- every tool message: "c:<callId>", its sequence (the newest such tool message of the call). Assistant messages that
+-- release stored have no "g:" fields: their groups are read in that old form, paired by call id alone, except that a
+-- tool message never answers an assistant message stored after it.
+-- Current values, read from d on first use (nil: not read yet, false: no field), and the fields the call changed.
+local gv, ov, rv, cv = {}, {}, {}, {}
+local gDirty, oDirty, rDirty, cDirty = {}, {}, {}, {}
+-- The fields known to be absent from d, which a value of false need not delete.
+local was = {}
+
+-- Reads in one HMGET the fields of reqs ({values, prefix, key} each) whose values are not known yet.
+local function load(reqs)
+  local fields, want = {}, {}
+  for _, q in ipairs(reqs) do
+    if q[1][q[3]] == nil then
+      fields[#fields + 1] = q[2] .. q[3]
+      want[#want + 1] = q
+    end
+  end
+  if #fields > 0 then
+    local got = redis.call('HMGET', d, unpack(fields))
+    for i, q in ipairs(want) do
+      q[1][q[3]] = got[i] and tonumber(got[i]) or false
+      was[q[2] .. q[3]] = not got[i]
+    end
+  end
+end
+
+local function put(values, dirty, k, v)
+  values[k] = v
+  dirty[k] = true
+end
+
 -- The incoming messages: known ids answer with the stored JSON; new ones get the next sequence numbers.
 local out, new, bySeq, pinnedOv = {}, {}, {}, {}
 for i = 1, n do
@@ -361,7 +401,16 @@ for i = 1, n do
       local h = cmsgpack.unpack(hdr)
       local pinned = h[4]
       if not pinned and h[5] then
-        pinned = pinnedOv[h[5]] or redis.call('HEXISTS', d, 'P:' .. h[5]) == 1
+        pinned = pinnedOv[h[5]]
+        if not pinned then
+          -- One read for both: whether the call is pinned, and which assistant message owns it now.
+          local got = redis.call('HMGET', d, 'P:' .. h[5], 'o:' .. h[5])
+          pinned = got[1] and true or false
+          if ov[h[5]] == nil then
+            ov[h[5]] = got[2] and tonumber(got[2]) or false
+            was['o:' .. h[5]] = not got[2]
+          end
+        end
       end
       if pinned then
         for _, c in ipairs(h[6]) do
@@ -407,14 +456,31 @@ end
 local unCount = tonumber(meta[3] or '0')
 local unTok = tonumber(meta[2] or '0')
 local newUnpinned = {}
-local rcOv = {}
 for _, r in ipairs(new) do
   if not r.pinned then
     newUnpinned[#newUnpinned + 1] = r
     unCount = unCount + 1
     unTok = unTok + r.tokens
-    if r.h and r.h[5] then
-      rcOv[r.h[5]] = r.seq
+    if r.kind == 'a' then
+      -- It owns each of its calls, with a group that holds no tool message yet.
+      for _, c in ipairs(r.h[6]) do
+        put(ov, oDirty, c, r.seq)
+        put(gv, gDirty, r.seq .. ':' .. c, 0)
+        was['g:' .. r.seq .. ':' .. c] = true
+      end
+    elseif r.kind == 'r' then
+      local c = r.h[5]
+      load({{ov, 'o:', c}})
+      local owner = ov[c]
+      if owner then
+        -- It joins the group of the call's current owner, in place of an earlier tool message of that group.
+        put(gv, gDirty, owner .. ':' .. c, r.seq)
+        put(rv, rDirty, r.seq, owner)
+        was['r:' .. r.seq] = true
+      else
+        rv[r.seq] = false
+        put(cv, cDirty, c, r.seq)
+      end
     end
   end
 end
@@ -435,16 +501,27 @@ local function existing(s, member)
   return e
 end
 
-local function bySequence(s)
+-- The unpinned message with sequence s, or nil when it is missing: a tool message that a group names may be (a
+-- writer of the previous release, which knows no "g:" fields, may have removed it), and the group is then taken to
+-- hold no tool message.
+local function bySequenceIf(s)
   local e = bySeq[s]
   if e then
     return e
   end
   local found = redis.call('ZRANGEBYSCORE', u, s, s)
   if #found == 0 then
-    error('agentmemory: unpinned message ' .. s .. ' is missing from its index')
+    return nil
   end
   return existing(s, found[1])
+end
+
+local function bySequence(s)
+  local e = bySequenceIf(s)
+  if not e then
+    error('agentmemory: unpinned message ' .. s .. ' is missing from its index')
+  end
+  return e
 end
 
 local function header(e)
@@ -459,18 +536,6 @@ local function calls(e)
     return {}
   end
   return header(e)[6]
-end
-
-local function resultOf(callId)
-  local v = rcOv[callId]
-  if v ~= nil then
-    return v
-  end
-  local s = redis.call('HGET', d, 'c:' .. callId)
-  if s then
-    return tonumber(s)
-  end
-  return false
 end
 
 -- The oldest unpinned message not removed yet: the stored ones first, then the incoming ones.
@@ -504,41 +569,149 @@ local function oldest()
   error('agentmemory: the unpinned count is out of step with the unpinned index')
 end
 
-local function remove(e, cause)
+-- The groups of an assistant message, one {call id, tool message's sequence or false, old form} per call, read
+-- with the call's owner and old-form field in one HMGET (the header before it, unless known).
+local function groupsOf(e)
+  local cs = calls(e)
+  local reqs = {}
+  for _, c in ipairs(cs) do
+    reqs[#reqs + 1] = {gv, 'g:', e.seq .. ':' .. c}
+    reqs[#reqs + 1] = {ov, 'o:', c}
+    reqs[#reqs + 1] = {cv, 'c:', c}
+  end
+  load(reqs)
+  local groups = {}
+  for _, c in ipairs(cs) do
+    local g = gv[e.seq .. ':' .. c]
+    local legacy = g == false
+    local res = false
+    if legacy then
+      -- Stored by the previous release: the call's tool message, if stored after it.
+      local v = cv[c]
+      if v and v > e.seq and not removed[v] then
+        res = v
+      end
+    elseif g > 0 and not removed[g] then
+      res = g
+    end
+    groups[#groups + 1] = {c, res, legacy}
+  end
+  return groups
+end
+
+local function dropMessage(e, cause)
   removed[e.seq] = cause
   local lst = lists[cause]
   lst[#lst + 1] = e
   removedCount = removedCount + 1
   unCount = unCount - 1
   unTok = unTok - e.tokens
-  if e.kind == 'r' then
-    local callId = header(e)[5]
-    if resultOf(callId) == e.seq then
-      rcOv[callId] = false
+end
+
+-- Removes a message that is not removed with a group: an assistant message drops its ownerships (those it still
+-- holds) and its groups; a tool message leaves the group it joined, if it is still the one in it.
+local function removeAlone(e, cause)
+  dropMessage(e, cause)
+  if e.kind == 'a' then
+    for _, c in ipairs(calls(e)) do
+      load({{ov, 'o:', c}})
+      if ov[c] == e.seq then
+        put(ov, oDirty, c, false)
+      end
+      put(gv, gDirty, e.seq .. ':' .. c, false)
+    end
+  elseif e.kind == 'r' then
+    if not e.h and not e.new then
+      local got = redis.call('HMGET', d, 'h:' .. e.seq, 'r:' .. e.seq)
+      e.h = cmsgpack.unpack(got[1])
+      if rv[e.seq] == nil then
+        rv[e.seq] = got[2] and tonumber(got[2]) or false
+        was['r:' .. e.seq] = not got[2]
+      end
+    end
+    local c = e.h[5]
+    load({{rv, 'r:', e.seq}})
+    local a = rv[e.seq]
+    if a then
+      local k = a .. ':' .. c
+      load({{gv, 'g:', k}, {cv, 'c:', c}})
+      if gv[k] == e.seq then
+        put(gv, gDirty, k, 0)
+      end
+      put(rv, rDirty, e.seq, false)
+    end
+    load({{cv, 'c:', c}})
+    if cv[c] == e.seq then
+      put(cv, cDirty, c, false)
     end
   end
 end
 
-local function groupSize(e)
-  local k = 1
-  for _, c in ipairs(calls(e)) do
-    local r = resultOf(c)
-    if r and not removed[r] then
-      k = k + 1
+-- Removes a message with its group: an assistant message and the tool message of each of its calls.
+local function removeGroup(e, cause)
+  if e.kind ~= 'a' then
+    removeAlone(e, cause)
+    return
+  end
+  local groups = groupsOf(e)
+  removeAlone(e, cause)
+  for _, g in ipairs(groups) do
+    if g[2] then
+      local r = bySequenceIf(g[2])
+      if r then
+        dropMessage(r, cause)
+        if g[3] then
+          put(cv, cDirty, g[1], false)
+        else
+          put(rv, rDirty, r.seq, false)
+        end
+      end
     end
   end
-  return k
 end
 
-local function removeOldestGroup(cause)
+-- The newest unpinned message not removed (the incoming ones first, then the stored ones, newest first).
+local top, topPos, topFrom = {}, 1, 0
+local function newest()
+  for i = #newUnpinned, 1, -1 do
+    if not removed[newUnpinned[i].seq] then
+      return newUnpinned[i].seq
+    end
+  end
+  while true do
+    if topPos > #top then
+      top = redis.call('ZREVRANGE', u, topFrom, topFrom + 7)
+      topFrom = topFrom + 8
+      topPos = 1
+      if #top == 0 then
+        error('agentmemory: the unpinned count is out of step with the unpinned index')
+      end
+    end
+    local s = tonumber(string.match(top[topPos], '^(%d+)'))
+    if not removed[s] then
+      return s
+    end
+    topPos = topPos + 1
+  end
+end
+
+-- Whether the oldest group holds the newest message, which max-messages and max-tokens never remove: a group's tool
+-- messages need not follow it directly, so the oldest group may hold the newest message while others lie between.
+local function oldestGroupHoldsNewest()
+  if unCount <= 1 then
+    return true
+  end
   local e = oldest()
-  remove(e, cause)
-  for _, c in ipairs(calls(e)) do
-    local r = resultOf(c)
-    if r and not removed[r] then
-      remove(bySequence(r), cause)
+  if e.kind ~= 'a' then
+    return false
+  end
+  local last = false
+  for _, g in ipairs(groupsOf(e)) do
+    if g[2] and (not last or g[2] > last) then
+      last = g[2]
     end
   end
+  return last and last == newest() or false
 end
 
 if cutSec ~= '' then
@@ -559,35 +732,27 @@ if cutSec ~= '' then
       expired[#expired + 1] = r
     end
   end
-  local doomed = {}
+  -- Each with its group, oldest first (an assistant message before its tool messages).
+  table.sort(expired, function(a, b) return a.seq < b.seq end)
   for _, e in ipairs(expired) do
-    doomed[#doomed + 1] = e
-    for _, c in ipairs(calls(e)) do
-      local r = resultOf(c)
-      if r then
-        doomed[#doomed + 1] = bySequence(r)
-      end
-    end
-  end
-  for _, e in ipairs(doomed) do
     if not removed[e.seq] then
-      remove(e, 'EXPIRED')
+      removeGroup(e, 'EXPIRED')
     end
   end
 end
 if ovMax > 0 and unCount > ovMax then
   while unCount > ovKeep do
-    removeOldestGroup('OVERFLOW')
+    removeGroup(oldest(), 'OVERFLOW')
   end
 end
 if maxMsgs > 0 then
-  while unCount > maxMsgs and groupSize(oldest()) < unCount do
-    removeOldestGroup('SIZE')
+  while unCount > maxMsgs and not oldestGroupHoldsNewest() do
+    removeGroup(oldest(), 'SIZE')
   end
 end
 if maxTok > 0 then
-  while unTok > maxTok and groupSize(oldest()) < unCount do
-    removeOldestGroup('TOKENS')
+  while unTok > maxTok and not oldestGroupHoldsNewest() do
+    removeGroup(oldest(), 'TOKENS')
   end
 end
 
@@ -691,12 +856,16 @@ if removedCount > 0 then
     chunked('ZREM', t, seqs, 1)
   end
 end
-for callId, v in pairs(rcOv) do
-  if v then
-    set[#set + 1] = 'c:' .. callId
-    set[#set + 1] = v
-  else
-    del[#del + 1] = 'c:' .. callId
+-- The tool-call fields the call changed; a field known to be absent is not deleted.
+for _, f in ipairs({{gv, gDirty, 'g:'}, {ov, oDirty, 'o:'}, {rv, rDirty, 'r:'}, {cv, cDirty, 'c:'}}) do
+  for k in pairs(f[2]) do
+    local v = f[1][k]
+    if v then
+      set[#set + 1] = f[3] .. k
+      set[#set + 1] = string.format('%d', v)
+    elseif not was[f[3] .. k] then
+      del[#del + 1] = f[3] .. k
+    end
   end
 end
 local newPinned = false

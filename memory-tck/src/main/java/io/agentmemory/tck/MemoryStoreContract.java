@@ -1663,6 +1663,63 @@ public abstract class MemoryStoreContract {
             assertThat(listener.events(key)).containsExactly(new Event(key, all.subList(0, 3), RemovalCause.SIZE));
         }
 
+        /**
+         * Some model servers number the calls of every reply from 0, so a call id comes back in a later turn: a tool
+         * message answers the newest assistant message before it that made its call, and the older group is removed
+         * with its own result, not the newer one's.
+         */
+        @Test
+        void aCallIdUsedAgainLaterRemovesTheOlderGroupWithItsOwnResult() {
+            Optional<Memory> memory = memoryEnforcing(Retention.maxMessages(3), Capability.MAX_MESSAGES);
+            if (memory.isEmpty()) {
+                return;
+            }
+            SessionKey key = newKey();
+            MemoryStore store = memory.get().session(key);
+            List<Message> all = addEach(
+                    store,
+                    List.of(
+                            assistantCalling(10, "call_0"),
+                            toolOf("call_0", 5),
+                            assistantCalling(10, "call_0"),
+                            toolOf("call_0", 5)));
+            assertThat(listener.events(key)).containsExactly(new Event(key, all.subList(0, 2), RemovalCause.SIZE));
+            assertThat(store.history()).containsExactlyElementsOf(all.subList(2, 4));
+            assertThat(store.contextWindow(1000)).containsExactlyElementsOf(all.subList(2, 4));
+        }
+
+        /**
+         * A tool message may arrive after other messages; retention then never removes it, the newest message, with
+         * its assistant message, though the session holds more than its limit until that group is the oldest no more.
+         */
+        @Test
+        void aLateToolResultIsNeverRemovedWithItsGroupAsTheNewestMessage() {
+            Map<Capability, Retention> retentions = new LinkedHashMap<>();
+            retentions.put(Capability.MAX_MESSAGES, Retention.maxMessages(2));
+            retentions.put(Capability.MAX_TOKENS, Retention.maxTokens(25));
+            retentions.forEach((capability, retention) -> {
+                Optional<Memory> memory = memoryEnforcing(retention, capability);
+                if (memory.isEmpty()) {
+                    return;
+                }
+                SessionKey key = newKey();
+                MemoryStore store = memory.get().session(key);
+                List<Message> all =
+                        addEach(store, List.of(userOf("u0", 10), assistantCalling(10, "c1"), userOf("u2", 10)));
+                Message result = store.add(toolOf("c1", 10));
+                assertThat(store.history())
+                        .as("%s: the newest message stays, with its group", retention)
+                        .containsExactly(all.get(1), all.get(2), result);
+                assertThat(listener.removed(key)).as("%s", retention).containsExactly(all.get(0));
+                Message next = store.add(userOf("u4", 10));
+                assertThat(store.history()).as("%s", retention).containsExactly(all.get(2), next);
+                assertThat(listener.removed(key))
+                        .as("%s: the group goes whole once it may", retention)
+                        .containsExactly(all.get(0), all.get(1), result);
+                assertEventsWellFormed(key);
+            });
+        }
+
         @Test
         void expiryComesBeforeSize() {
             Optional<Memory> memory = memoryEnforcing(

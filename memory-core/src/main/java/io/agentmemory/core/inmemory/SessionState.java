@@ -47,11 +47,23 @@ final class SessionState {
 
     private final Map<String, Message> byId = new HashMap<>();
     private final PinnedCalls pinnedCalls = new PinnedCalls();
-    private final Map<String, Long> unpinnedResultByCallId = new HashMap<>();
+    /**
+     * The tool-call groups of the unpinned messages. A tool message answers the newest assistant message stored
+     * before it that made its call (call ids may repeat across replies), as in the window rule; of several tool
+     * messages answering one call, the newest is the one in the group.
+     */
+    private final Map<String, Long> unpinnedCallOwner = new HashMap<>();
+    /** The tool message in each call's group, by the assistant message's sequence and the call id. */
+    private final Map<GroupCall, Long> unpinnedResultByCall = new HashMap<>();
+    /** The group call each unpinned tool message answered when it was stored. */
+    private final Map<Long, GroupCall> unpinnedCallOfResult = new HashMap<>();
     /** Whether the ring is also in timestamp order, so that expired messages form a prefix. */
     private boolean timestampsOrdered = true;
 
     private Instant newestUnpinnedTimestamp;
+
+    /** One call of an assistant message: the message's sequence and the call's id. */
+    private record GroupCall(long assistant, String callId) {}
 
     SessionState(SessionKey key, InMemoryMemory owner) {
         this.key = key;
@@ -130,7 +142,7 @@ final class SessionState {
             unpinned.clear();
             byId.clear();
             pinnedCalls.clear();
-            unpinnedResultByCallId.clear();
+            clearGroups();
             unpinnedTokens = 0;
             unpinnedToolMessages = 0;
             return !all.isEmpty();
@@ -315,7 +327,17 @@ final class SessionState {
         if (m.isToolResult() || !m.toolCalls().isEmpty()) {
             unpinnedToolMessages++;
         }
-        m.toolCallId().ifPresent(callId -> unpinnedResultByCallId.put(callId, m.sequence()));
+        for (ToolCall call : m.toolCalls()) {
+            unpinnedCallOwner.put(call.id(), m.sequence());
+        }
+        m.toolCallId().ifPresent(callId -> {
+            Long assistant = unpinnedCallOwner.get(callId);
+            if (assistant != null) {
+                GroupCall groupCall = new GroupCall(assistant, callId);
+                unpinnedResultByCall.put(groupCall, m.sequence());
+                unpinnedCallOfResult.put(m.sequence(), groupCall);
+            }
+        });
         if (newestUnpinnedTimestamp != null && m.timestamp().isBefore(newestUnpinnedTimestamp)) {
             timestampsOrdered = false;
         }
@@ -330,7 +352,25 @@ final class SessionState {
         if (m.isToolResult() || !m.toolCalls().isEmpty()) {
             unpinnedToolMessages--;
         }
-        m.toolCallId().ifPresent(callId -> unpinnedResultByCallId.remove(callId, m.sequence()));
+        for (ToolCall call : m.toolCalls()) {
+            unpinnedCallOwner.remove(call.id(), m.sequence());
+            unpinnedResultByCall.remove(new GroupCall(m.sequence(), call.id()));
+        }
+        GroupCall answered = unpinnedCallOfResult.remove(m.sequence());
+        if (answered != null) {
+            unpinnedResultByCall.remove(answered, m.sequence());
+        }
+    }
+
+    private void clearGroups() {
+        unpinnedCallOwner.clear();
+        unpinnedResultByCall.clear();
+        unpinnedCallOfResult.clear();
+    }
+
+    /** The sequence of the tool message in the group of {@code call} of the assistant message {@code m}, or null. */
+    private Long resultOf(Message m, ToolCall call) {
+        return unpinnedResultByCall.get(new GroupCall(m.sequence(), call.id()));
     }
 
     /** Removes what retention asks for, into {@code removed}, each cause's messages in chronological order. */
@@ -351,12 +391,12 @@ final class SessionState {
             }
         });
         retention.maxMessages().ifPresent(max -> {
-            while (unpinned.size() > max && oldestGroupSize() < unpinned.size()) {
+            while (unpinned.size() > max && !oldestGroupHoldsNewest()) {
                 removeOldestGroup(RemovalCause.SIZE, removed);
             }
         });
         retention.maxTokens().ifPresent(max -> {
-            while (unpinnedTokens > max && oldestGroupSize() < unpinned.size()) {
+            while (unpinnedTokens > max && !oldestGroupHoldsNewest()) {
                 removeOldestGroup(RemovalCause.TOKENS, removed);
             }
         });
@@ -376,7 +416,7 @@ final class SessionState {
             if (m.timestamp().isBefore(cutoff)) {
                 doomed.add(m.sequence());
                 for (ToolCall call : m.toolCalls()) {
-                    Long result = unpinnedResultByCallId.get(call.id());
+                    Long result = resultOf(m, call);
                     if (result != null) {
                         doomed.add(result);
                     }
@@ -411,32 +451,44 @@ final class SessionState {
         newestUnpinnedTimestamp = newest;
     }
 
-    /** How many messages removing the oldest group takes: the oldest message and its tool messages, if any. */
-    private int oldestGroupSize() {
+    /**
+     * Whether the oldest group (the oldest message and its tool messages, if any) holds the newest message, which
+     * {@link Retention#maxMessages()} and {@link Retention#maxTokens()} never remove. A group's tool messages need
+     * not follow it directly, so the oldest group may hold the newest message while others lie between.
+     */
+    private boolean oldestGroupHoldsNewest() {
         Message oldest = unpinned.get(0);
-        int n = 1;
+        long newest = unpinned.get(unpinned.size() - 1).sequence();
+        if (oldest.sequence() == newest) {
+            return true;
+        }
         for (ToolCall call : oldest.toolCalls()) {
-            if (unpinnedResultByCallId.containsKey(call.id())) {
-                n++;
+            Long result = resultOf(oldest, call);
+            if (result != null && result == newest) {
+                return true;
             }
         }
-        return n;
+        return false;
     }
 
     private void removeOldestGroup(RemovalCause cause, Map<RemovalCause, List<Message>> removed) {
         List<Message> list = removed.computeIfAbsent(cause, c -> new ArrayList<>());
         Message oldest = unpinned.removeFirst();
+        List<Long> results = new ArrayList<>(oldest.toolCalls().size());
+        for (ToolCall call : oldest.toolCalls()) {
+            Long result = resultOf(oldest, call);
+            if (result != null) {
+                results.add(result);
+            }
+        }
         forget(oldest);
         list.add(oldest);
-        for (ToolCall call : oldest.toolCalls()) {
-            Long result = unpinnedResultByCallId.get(call.id());
-            if (result != null) {
-                int at = unpinned.indexOfSequence(result);
-                if (at >= 0) {
-                    Message m = at == 0 ? unpinned.removeFirst() : unpinned.removeAt(at);
-                    forget(m);
-                    list.add(m);
-                }
+        for (Long result : results) {
+            int at = unpinned.indexOfSequence(result);
+            if (at >= 0) {
+                Message m = at == 0 ? unpinned.removeFirst() : unpinned.removeAt(at);
+                forget(m);
+                list.add(m);
             }
         }
     }
@@ -457,7 +509,7 @@ final class SessionState {
         unpinned.clear();
         byId.clear();
         pinnedCalls.clear();
-        unpinnedResultByCallId.clear();
+        clearGroups();
         unpinnedTokens = 0;
         unpinnedToolMessages = 0;
         timestampsOrdered = true;

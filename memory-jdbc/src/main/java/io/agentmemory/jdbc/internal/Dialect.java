@@ -49,8 +49,8 @@ public abstract class Dialect {
     final Sql updateSession;
     final Sql headersAfter;
     final Sql expiredHeaders;
-    final Sql answers;
-    final Sql answersOne;
+    final Sql newestAnswer;
+    final Sql firstCaller;
     final Sql lockSessionForDelete;
     final Sql allRows;
     final Sql allSeqs;
@@ -88,10 +88,12 @@ public abstract class Dialect {
                 + " AND NOT pinned AND seq > {after} ORDER BY " + unpinnedOrder("") + " LIMIT {limit}");
         expiredHeaders = Sql.of(
                 "SELECT " + HEADER + " FROM " + m + " WHERE " + KEY + " AND NOT pinned AND ts < {cutoff} ORDER BY seq");
-        answers = Sql.of("SELECT " + HEADER + " FROM " + m + " WHERE " + KEY
-                + " AND NOT pinned AND tool_call_id = ANY({calls})");
-        answersOne = Sql.of(
-                "SELECT " + HEADER + " FROM " + m + " WHERE " + KEY + " AND NOT pinned AND tool_call_id = {calls}");
+        newestAnswer = Sql.of("SELECT " + HEADER + " FROM " + m + " WHERE " + KEY
+                + " AND tool_call_id = {call} AND seq > {after} AND seq < {before} AND NOT pinned ORDER BY "
+                + toolCallOrder(" DESC") + " LIMIT 1");
+        firstCaller = Sql.of("SELECT seq FROM " + m + " WHERE " + KEY + " AND NOT pinned AND seq > {after}"
+                + " AND seq < {before} AND " + callIdsContain("{call}") + " ORDER BY " + unpinnedOrder("")
+                + " LIMIT 1");
         lockSessionForDelete = Sql.of("SELECT last_seq FROM " + s + " WHERE " + KEY + " FOR UPDATE");
         allRows = Sql.of("SELECT " + ROW + " FROM " + m + " WHERE " + KEY + " ORDER BY seq");
         allSeqs = Sql.of("SELECT seq FROM " + m + " WHERE " + KEY);
@@ -218,6 +220,24 @@ public abstract class Dialect {
     }
 
     /**
+     * The {@code ORDER BY} list that orders a session's tool messages answering one call by sequence number
+     * ({@code direction} {@code ""} or {@code " DESC"}) the way the database reads them off the index
+     * {@code messages_tool_call_seq} without sorting: by default just {@code seq}.
+     */
+    protected String toolCallOrder(String direction) {
+        return "seq" + direction;
+    }
+
+    /** SQL for: the message's {@code call_ids} hold the call id {@code param} (a parameter, such as {@code {call}}). */
+    protected abstract String callIdsContain(String param);
+
+    /**
+     * Migration 6's index: tool messages by session, call id and sequence number (PostgreSQL: only rows with a
+     * call id), named {@code messages_tool_call_seq}.
+     */
+    protected abstract String toolCallSeqIndex();
+
+    /**
      * The {@code ORDER BY} list that orders a session's messages by sequence number ({@code direction} {@code ""} or
      * {@code " DESC"}) the way the database reads them off the primary key without sorting: by default just
      * {@code seq}.
@@ -337,7 +357,14 @@ public abstract class Dialect {
                 new Migration(
                         5,
                         "a random stamp on each message row, so that a row stored again after a put-back is told apart",
-                        List.of("ALTER TABLE " + m + " ADD COLUMN IF NOT EXISTS stamp BIGINT")));
+                        List.of("ALTER TABLE " + m + " ADD COLUMN IF NOT EXISTS stamp BIGINT")),
+                new Migration(
+                        6,
+                        "tool messages indexed by call id and sequence, so that retention finds the answer of one"
+                                + " call of one assistant message without reading the other answers of that call id",
+                        List.of(
+                                toolCallSeqIndex(),
+                                "DROP INDEX IF EXISTS " + tables.qualifiedIndex("messages_tool_call"))));
     }
 
     /** Migration 1: the tables and their indexes, in this database's types. */

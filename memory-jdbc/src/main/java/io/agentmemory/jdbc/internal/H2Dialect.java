@@ -139,6 +139,24 @@ public final class H2Dialect extends Dialect {
                 + ", seq" + direction;
     }
 
+    /** As {@link #unpinnedOrder}, for the index {@code (tenant, session_id, scope, tool_call_id, seq)}. */
+    @Override
+    protected String toolCallOrder(String direction) {
+        return "tenant" + direction + ", session_id" + direction + ", scope" + direction + ", tool_call_id" + direction
+                + ", seq" + direction;
+    }
+
+    @Override
+    protected String callIdsContain(String param) {
+        return "ARRAY_CONTAINS(call_ids, " + param + ")";
+    }
+
+    @Override
+    protected String toolCallSeqIndex() {
+        return "CREATE INDEX IF NOT EXISTS " + tables.index("messages_tool_call_seq") + " ON " + m
+                + " (tenant, session_id, scope, tool_call_id, seq)";
+    }
+
     /** As {@link #unpinnedOrder}, for the primary key {@code (tenant, session_id, scope, seq)}. */
     @Override
     protected String sessionOrder(String direction) {

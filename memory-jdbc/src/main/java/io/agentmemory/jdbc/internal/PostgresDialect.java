@@ -113,6 +113,17 @@ public final class PostgresDialect extends Dialect {
     }
 
     @Override
+    protected String callIdsContain(String param) {
+        return "call_ids @> ARRAY[CAST(" + param + " AS text)]";
+    }
+
+    @Override
+    protected String toolCallSeqIndex() {
+        return "CREATE INDEX IF NOT EXISTS " + tables.index("messages_tool_call_seq") + " ON " + m
+                + " (tenant, session_id, scope, tool_call_id, seq) WHERE tool_call_id IS NOT NULL";
+    }
+
+    @Override
     public String name() {
         return "PostgreSQL";
     }

@@ -1,0 +1,168 @@
+package io.agentmemory.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.agentmemory.EvictionListener;
+import io.agentmemory.MemoryStore;
+import io.agentmemory.Message;
+import io.agentmemory.RemovalCause;
+import io.agentmemory.Retention;
+import io.agentmemory.SessionKey;
+import io.agentmemory.TokenCounter;
+import io.agentmemory.ToolCall;
+import io.agentmemory.core.inmemory.InMemoryMemory;
+import io.agentmemory.spi.MemoryContext;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
+
+/**
+ * Tool-call groups whose call ids repeat across replies and whose tool messages arrive late: the append script keeps
+ * them as memory-core's in-memory backend does (the same messages held and the same removals reported, step by step),
+ * and a session whose groups were written in the previous release's form ("c:<callId>") keeps working.
+ */
+class RedisToolGroupTest {
+    private static final String PREFIX = TestRedis.newPrefix("groups");
+    private static final TokenCounter LENGTH = m -> m.content().length();
+
+    @AfterAll
+    static void deleteKeys() {
+        TestRedis.deleteKeys(TestRedis.url(), PREFIX);
+    }
+
+    private static Message call(String content, String... callIds) {
+        List<ToolCall> calls = new ArrayList<>();
+        for (String id : callIds) {
+            calls.add(new ToolCall(id, "f", "{}"));
+        }
+        return Message.assistant(content, calls);
+    }
+
+    /** Removals by message id, with their cause. */
+    private static EvictionListener recording(Map<String, RemovalCause> into) {
+        return (key, messages, cause) -> messages.forEach(m -> into.put(m.id(), cause));
+    }
+
+    private static RedisMemory redis(Retention retention, EvictionListener listener) {
+        return RedisMemory.open(
+                TestRedis.settings(PREFIX), new MemoryContext(Clock.systemUTC(), LENGTH, retention, listener));
+    }
+
+    private static List<String> ids(List<Message> messages) {
+        return messages.stream().map(Message::id).toList();
+    }
+
+    private static void compareRandomly(Retention retention, boolean listener, long seed) {
+        Map<String, RemovalCause> redisRemoved = new HashMap<>();
+        Map<String, RemovalCause> memoryRemoved = new HashMap<>();
+        try (RedisMemory redis = redis(retention, listener ? recording(redisRemoved) : EvictionListener.NONE);
+                InMemoryMemory memory = InMemoryMemory.builder()
+                        .tokenCounter(LENGTH)
+                        .retention(retention)
+                        .evictionListener(recording(memoryRemoved))
+                        .build()) {
+            SessionKey key = SessionKey.of("acme", "s-" + UUID.randomUUID());
+            MemoryStore r = redis.session(key);
+            MemoryStore m = memory.session(key);
+            Random random = new Random(seed);
+            for (int step = 0; step < 60; step++) {
+                List<Message> batch = new ArrayList<>();
+                int size = random.nextInt(4) == 0 ? 1 + random.nextInt(4) : 1;
+                for (int i = 0; i < size; i++) {
+                    String content = "x".repeat(random.nextInt(6));
+                    int kind = random.nextInt(7);
+                    if (kind < 2) {
+                        batch.add(
+                                random.nextInt(4) == 0
+                                        ? call(content, "call_" + random.nextInt(3), "call_" + (3 + random.nextInt(2)))
+                                        : call(content, "call_" + random.nextInt(3)));
+                    } else if (kind < 5) {
+                        batch.add(Message.tool("call_" + random.nextInt(5), content));
+                    } else {
+                        batch.add(Message.user(content));
+                    }
+                }
+                List<Message> fromRedis = batch.size() == 1 ? List.of(r.add(batch.get(0))) : r.addAll(batch);
+                List<Message> fromMemory = batch.size() == 1 ? List.of(m.add(batch.get(0))) : m.addAll(batch);
+                assertThat(ids(fromRedis)).isEqualTo(ids(fromMemory));
+                String at = "seed " + seed + ", step " + step + ", " + retention;
+                assertThat(ids(r.history())).as(at).isEqualTo(ids(m.history()));
+                assertThat(ids(r.contextWindow(12))).as(at).isEqualTo(ids(m.contextWindow(12)));
+                if (listener) {
+                    assertThat(redisRemoved).as(at).isEqualTo(memoryRemoved);
+                }
+            }
+        }
+    }
+
+    @Test
+    void repeatedCallIdsAndLateResultsAreKeptAsTheInMemoryBackendKeepsThem() {
+        List<Retention> retentions = List.of(
+                Retention.maxMessages(1),
+                Retention.maxMessages(3),
+                Retention.maxMessages(6),
+                Retention.maxTokens(12),
+                Retention.builder().overflow(6, 0.5).build(),
+                Retention.builder().maxMessages(5).maxTokens(14).build());
+        long seed = 1;
+        for (Retention retention : retentions) {
+            for (int i = 0; i < 8; i++) {
+                compareRandomly(retention, i % 2 == 0, seed++);
+            }
+        }
+    }
+
+    /** Rewrites a session's tool-call fields into the previous release's form: "c:<callId>" of each tool message. */
+    private static void toPreviousForm(SessionKey key, Map<String, Long> resultByCallId) {
+        byte[] d = new RedisKeys(PREFIX).session(key).get(RedisKeys.DATA);
+        try (Jedis jedis = new Jedis(java.net.URI.create(TestRedis.url()), 5000)) {
+            for (byte[] field : jedis.hkeys(d)) {
+                String f = new String(field, StandardCharsets.UTF_8);
+                if (f.startsWith("g:") || f.startsWith("o:") || f.startsWith("r:") || f.startsWith("c:")) {
+                    jedis.hdel(d, field);
+                }
+            }
+            resultByCallId.forEach((callId, seq) -> jedis.hset(
+                    d,
+                    ("c:" + callId).getBytes(StandardCharsets.UTF_8),
+                    Long.toString(seq).getBytes()));
+        }
+    }
+
+    @Test
+    void aSessionWrittenInThePreviousFormKeepsItsGroupsWhole() {
+        Map<String, RemovalCause> removed = new HashMap<>();
+        try (RedisMemory redis = redis(Retention.maxMessages(4), recording(removed))) {
+            SessionKey key = SessionKey.of("acme", "s-" + UUID.randomUUID());
+            MemoryStore store = redis.session(key);
+            Message a1 = store.add(call("a1", "c1"));
+            Message r1 = store.add(Message.tool("c1", "r1"));
+            Message a2 = store.add(call("a2", "c2"));
+            toPreviousForm(key, Map.of("c1", r1.sequence()));
+            // The result of a call the previous release stored arrives after the upgrade: it joins that group.
+            Message r2 = store.add(Message.tool("c2", "r2"));
+            // A call id used again after the upgrade: the new group is kept in the new form.
+            Message a3 = store.add(call("a3", "c1"));
+            assertThat(removed).containsOnlyKeys(a1.id(), r1.id());
+            assertThat(ids(store.history())).containsExactly(a2.id(), r2.id(), a3.id());
+            Message r3 = store.add(Message.tool("c1", "r3"));
+            assertThat(removed).containsOnlyKeys(a1.id(), r1.id());
+            assertThat(ids(store.history())).containsExactly(a2.id(), r2.id(), a3.id(), r3.id());
+            Message u = store.add(Message.user("u"));
+            assertThat(removed).containsOnlyKeys(a1.id(), r1.id(), a2.id(), r2.id());
+            assertThat(ids(store.history())).containsExactly(a3.id(), r3.id(), u.id());
+            store.add(Message.user("v"));
+            store.add(Message.user("w"));
+            assertThat(removed).containsKeys(a3.id(), r3.id());
+            assertThat(removed.values()).containsOnly(RemovalCause.SIZE);
+        }
+    }
+}
