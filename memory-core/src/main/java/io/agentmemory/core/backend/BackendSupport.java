@@ -81,7 +81,11 @@ public final class BackendSupport {
      * {@link ErrorCode#CALLBACK_FAILED}.
      */
     public static TokenCount countTokens(TokenCounter counter, Message m) {
-        String counterId = counterId(counter);
+        return countTokens(counter, counterId(counter), m);
+    }
+
+    /** {@link #countTokens(TokenCounter, Message)} with the counter's id, read and checked once for a batch. */
+    private static TokenCount countTokens(TokenCounter counter, String counterId, Message m) {
         if (m.tokenCount().isPresent() && m.tokenCount().get().counterId().equals(counterId)) {
             return m.tokenCount().get();
         }
@@ -130,8 +134,12 @@ public final class BackendSupport {
     /** {@link #countTokens(TokenCounter, Message)} for each message, in order. */
     public static List<TokenCount> countTokens(TokenCounter counter, List<Message> messages) {
         List<TokenCount> counts = new ArrayList<>(messages.size());
+        if (messages.isEmpty()) {
+            return counts;
+        }
+        String counterId = counterId(counter);
         for (Message m : messages) {
-            counts.add(countTokens(counter, m));
+            counts.add(countTokens(counter, counterId, m));
         }
         return counts;
     }

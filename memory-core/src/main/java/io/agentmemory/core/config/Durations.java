@@ -35,14 +35,13 @@ public final class Durations {
                 };
             }
             return Duration.parse(v);
-        } catch (NumberFormatException | ArithmeticException e) {
-            throw new ConfigurationException(key + " is too large: '" + value + "'");
-        } catch (DateTimeParseException e) {
-            if (e.getCause() instanceof ArithmeticException) {
-                throw new ConfigurationException(key + " is too large: '" + value + "'");
-            }
+        } catch (NumberFormatException | ArithmeticException | DateTimeParseException e) {
+            // Duration.parse reports an overflow as a parse failure caused by the ArithmeticException.
+            boolean tooLarge = !(e instanceof DateTimeParseException) || e.getCause() instanceof ArithmeticException;
             throw new ConfigurationException(
-                    key + " must be a duration such as 500ms, 30m, 24h, 7d or PT24H, not '" + value + "'");
+                    tooLarge
+                            ? key + " is too large: '" + value + "'"
+                            : key + " must be a duration such as 500ms, 30m, 24h, 7d or PT24H, not '" + value + "'");
         }
     }
 }

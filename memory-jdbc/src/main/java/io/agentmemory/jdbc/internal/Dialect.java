@@ -232,10 +232,18 @@ public abstract class Dialect {
     protected abstract String callIdsContain(String param);
 
     /**
-     * Migration 6's index: tool messages by session, call id and sequence number (PostgreSQL: only rows with a
-     * call id), named {@code messages_tool_call_seq}.
+     * Migration 6's index: tool messages by session, call id and sequence number (only rows with a call id where the
+     * database has partial indexes), named {@code messages_tool_call_seq}.
      */
-    protected abstract String toolCallSeqIndex();
+    private String toolCallSeqIndex() {
+        return "CREATE INDEX IF NOT EXISTS " + tables.index("messages_tool_call_seq") + " ON " + m
+                + " (tenant, session_id, scope, tool_call_id, seq)" + indexCondition("tool_call_id IS NOT NULL");
+    }
+
+    /** The clause that limits an index to the rows meeting {@code condition}: by default {@code WHERE condition}. */
+    protected String indexCondition(String condition) {
+        return " WHERE " + condition;
+    }
 
     /**
      * The {@code ORDER BY} list that orders a session's messages by sequence number ({@code direction} {@code ""} or

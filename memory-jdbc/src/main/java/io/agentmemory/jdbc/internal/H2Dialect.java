@@ -135,15 +135,13 @@ public final class H2Dialect extends Dialect {
      */
     @Override
     protected String unpinnedOrder(String direction) {
-        return "tenant" + direction + ", session_id" + direction + ", scope" + direction + ", pinned" + direction
-                + ", seq" + direction;
+        return indexOrder(direction, "pinned", "seq");
     }
 
     /** As {@link #unpinnedOrder}, for the index {@code (tenant, session_id, scope, tool_call_id, seq)}. */
     @Override
     protected String toolCallOrder(String direction) {
-        return "tenant" + direction + ", session_id" + direction + ", scope" + direction + ", tool_call_id" + direction
-                + ", seq" + direction;
+        return indexOrder(direction, "tool_call_id", "seq");
     }
 
     @Override
@@ -151,16 +149,26 @@ public final class H2Dialect extends Dialect {
         return "ARRAY_CONTAINS(call_ids, " + param + ")";
     }
 
+    /** H2 has no partial indexes: an index holds every row. */
     @Override
-    protected String toolCallSeqIndex() {
-        return "CREATE INDEX IF NOT EXISTS " + tables.index("messages_tool_call_seq") + " ON " + m
-                + " (tenant, session_id, scope, tool_call_id, seq)";
+    protected String indexCondition(String condition) {
+        return "";
     }
 
     /** As {@link #unpinnedOrder}, for the primary key {@code (tenant, session_id, scope, seq)}. */
     @Override
     protected String sessionOrder(String direction) {
-        return "tenant" + direction + ", session_id" + direction + ", scope" + direction + ", seq" + direction;
+        return indexOrder(direction, "seq");
+    }
+
+    /** The {@code ORDER BY} list of an index on the session's key followed by {@code columns}, each {@code direction}. */
+    private static String indexOrder(String direction, String... columns) {
+        StringBuilder order =
+                new StringBuilder("tenant" + direction + ", session_id" + direction + ", scope" + direction);
+        for (String column : columns) {
+            order.append(", ").append(column).append(direction);
+        }
+        return order.toString();
     }
 
     @Override

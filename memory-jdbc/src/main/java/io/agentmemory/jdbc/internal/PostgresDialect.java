@@ -118,12 +118,6 @@ public final class PostgresDialect extends Dialect {
     }
 
     @Override
-    protected String toolCallSeqIndex() {
-        return "CREATE INDEX IF NOT EXISTS " + tables.index("messages_tool_call_seq") + " ON " + m
-                + " (tenant, session_id, scope, tool_call_id, seq) WHERE tool_call_id IS NOT NULL";
-    }
-
-    @Override
     public String name() {
         return "PostgreSQL";
     }
