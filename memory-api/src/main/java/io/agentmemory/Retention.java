@@ -17,7 +17,9 @@ import java.util.OptionalLong;
  *
  * <ul>
  *   <li>Pinned messages ({@link Message#isPinned()}), and the tool messages answering a pinned assistant message,
- *       are never removed by retention and do not count toward its limits.
+ *       are never removed by retention and do not count toward its limits. A tool message answers the newest message
+ *       stored before it that made its call (call ids come back in later replies); whether it is pinned is decided
+ *       when it is stored.
  *   <li>A message has expired when its timestamp is before now minus {@link #maxAge()}.
  *   <li>{@link #maxMessages()} and {@link #maxTokens()} never remove the newest message (or the newest tool-call
  *       group), so one message larger than the token limit stays until a newer one arrives.

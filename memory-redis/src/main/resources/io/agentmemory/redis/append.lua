@@ -401,21 +401,20 @@ for i = 1, n do
       local h = cmsgpack.unpack(hdr)
       local pinned = h[4]
       if not pinned and h[5] then
+        -- A tool message answers the newest message before it that made its call, and is pinned when that one is.
         pinned = pinnedOv[h[5]]
-        if not pinned then
-          -- One read for both: whether the call is pinned, and which assistant message owns it now.
+        if pinned == nil then
+          -- One read for both: the newest pinned message that made the call, and the unpinned one that owns it now.
           local got = redis.call('HMGET', d, 'P:' .. h[5], 'o:' .. h[5])
-          pinned = got[1] and true or false
+          pinned = got[1] and (not got[2] or tonumber(got[2]) < tonumber(got[1])) or false
           if ov[h[5]] == nil then
             ov[h[5]] = got[2] and tonumber(got[2]) or false
             was['o:' .. h[5]] = not got[2]
           end
         end
       end
-      if pinned then
-        for _, c in ipairs(h[6]) do
-          pinnedOv[c] = true
-        end
+      for _, c in ipairs(h[6]) do
+        pinnedOv[c] = pinned
       end
       local kind = 'm'
       if h[5] then
@@ -809,7 +808,7 @@ for _, r in ipairs(new) do
       zp[#zp + 1] = ss .. ':' .. string.format('%d', r.tokens)
       for _, c in ipairs(r.h[6]) do
         set[#set + 1] = 'P:' .. c
-        set[#set + 1] = 1
+        set[#set + 1] = ss
       end
     else
       zu[#zu + 1] = ss

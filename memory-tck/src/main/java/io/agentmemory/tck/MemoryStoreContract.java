@@ -1159,6 +1159,51 @@ public abstract class MemoryStoreContract {
             assertInvalid(ErrorCode.CONTEXT_BUDGET_EXCEEDED, () -> store.contextWindow(19));
         }
 
+        /**
+         * A tool message is pinned with the assistant message it answers, the newest before it that made its call: a
+         * call id that a later, unpinned reply makes again (some model servers number every reply's calls from 0)
+         * does not pin that reply's results, and an unpinned reply's call made again by a pinned message does. The
+         * same whether the messages come one by one, in one batch, or in a batch after some of them are stored.
+         */
+        @Test
+        void aToolMessageIsPinnedOnlyWhenTheMessageItAnswersIs() {
+            List<Message> conversation = List.of(
+                    assistantCalling(10, "call_0").toBuilder().pinned().build(),
+                    toolOf("call_0", 10),
+                    assistantCalling(10, "call_0"),
+                    toolOf("call_0", 5),
+                    userOf("u", 10),
+                    assistantCalling(10, "call_1"),
+                    assistantCalling(10, "call_1").toBuilder().pinned().build(),
+                    toolOf("call_1", 4));
+            for (int split : new int[] {-1, 0, 3}) {
+                MemoryStore store = newStore();
+                List<Message> all = new ArrayList<>();
+                if (split < 0) {
+                    all.addAll(addEach(store, conversation));
+                } else {
+                    all.addAll(addEach(store, conversation.subList(0, split)));
+                    all.addAll(store.addAll(conversation.subList(split, conversation.size())));
+                }
+                List<Message> pinned = List.of(all.get(0), all.get(1), all.get(6), all.get(7));
+                int pinnedTokens = tokens(pinned);
+                String how = split < 0 ? "one by one" : "a batch after " + split;
+                assertThat(store.contextWindow(pinnedTokens)).as(how).containsExactlyElementsOf(pinned);
+                assertInvalid(ErrorCode.CONTEXT_BUDGET_EXCEEDED, () -> store.contextWindow(pinnedTokens - 1));
+                int unpinnedTokens = tokens(List.of(all.get(2), all.get(3), all.get(4), all.get(5)));
+                List<Message> everything = new ArrayList<>(pinned);
+                everything.addAll(List.of(all.get(2), all.get(3), all.get(4), all.get(5)));
+                assertThat(store.contextWindow(pinnedTokens + unpinnedTokens))
+                        .as(how)
+                        .containsExactlyElementsOf(everything);
+                List<Message> withoutTheFirstGroup = new ArrayList<>(pinned);
+                withoutTheFirstGroup.addAll(List.of(all.get(4), all.get(5)));
+                assertThat(store.contextWindow(pinnedTokens + unpinnedTokens - 1))
+                        .as("%s: the unpinned group goes whole", how)
+                        .containsExactlyElementsOf(withoutTheFirstGroup);
+            }
+        }
+
         @Test
         void theWindowDoesNotChangeTheHistory() {
             MemoryStore store = newStore();
@@ -1686,6 +1731,38 @@ public abstract class MemoryStoreContract {
             assertThat(listener.events(key)).containsExactly(new Event(key, all.subList(0, 2), RemovalCause.SIZE));
             assertThat(store.history()).containsExactlyElementsOf(all.subList(2, 4));
             assertThat(store.contextWindow(1000)).containsExactlyElementsOf(all.subList(2, 4));
+        }
+
+        /**
+         * An unpinned reply that makes a pinned message's call again (call_0 in every reply) owns the call: its tool
+         * message is not pinned and goes with it. A tool message of that call arriving once the reply is gone answers
+         * the newest stored message that made the call, the pinned one, and is pinned with it.
+         */
+        @Test
+        void aCallIdOfAPinnedMessageUsedAgainByAnUnpinnedReplyIsNotPinned() {
+            Optional<Memory> memory = memoryEnforcing(Retention.maxMessages(2), Capability.MAX_MESSAGES);
+            if (memory.isEmpty()) {
+                return;
+            }
+            SessionKey key = newKey();
+            MemoryStore store = memory.get().session(key);
+            List<Message> all = addEach(
+                    store,
+                    List.of(
+                            assistantCalling(10, "call_0").toBuilder().pinned().build(),
+                            toolOf("call_0", 5),
+                            assistantCalling(10, "call_0"),
+                            toolOf("call_0", 5),
+                            userOf("u2", 10),
+                            userOf("u3", 10)));
+            assertThat(store.history()).containsExactly(all.get(0), all.get(1), all.get(4), all.get(5));
+            assertThat(listener.events(key)).containsExactly(new Event(key, all.subList(2, 4), RemovalCause.SIZE));
+            Message late = store.add(toolOf("call_0", 5));
+            assertThat(store.history()).containsExactly(all.get(0), all.get(1), all.get(4), all.get(5), late);
+            assertThat(listener.removed(key)).containsExactlyElementsOf(all.subList(2, 4));
+            List<Message> pinned = List.of(all.get(0), all.get(1), late);
+            assertThat(store.contextWindow(tokens(pinned))).containsExactlyElementsOf(pinned);
+            assertEventsWellFormed(key);
         }
 
         /**

@@ -5,6 +5,7 @@ import io.agentmemory.Message;
 import io.agentmemory.ToolCall;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,22 +41,24 @@ final class Reference {
      * @return the window, or empty if the pinned messages alone need more than {@code maxTokens}
      */
     static Optional<List<Message>> window(List<Message> stored, int maxTokens) {
-        Set<String> pinnedCalls = new HashSet<>();
         Set<String> allCalls = new HashSet<>();
         for (Message m : stored) {
             for (ToolCall c : m.toolCalls()) {
                 allCalls.add(c.id());
-                if (m.isPinned()) {
-                    pinnedCalls.add(c.id());
-                }
             }
         }
+        // A tool message answers the newest message before it that made its call, and is pinned when that one is.
+        Map<String, Boolean> newestCallerPinned = new HashMap<>();
         List<Message> pinned = new ArrayList<>();
         List<Message> others = new ArrayList<>();
         long pinnedTokens = 0;
         for (Message m : stored) {
+            for (ToolCall c : m.toolCalls()) {
+                newestCallerPinned.put(c.id(), m.isPinned());
+            }
             if (m.isPinned()
-                    || (m.isToolResult() && pinnedCalls.contains(m.toolCallId().orElseThrow()))) {
+                    || (m.isToolResult()
+                            && newestCallerPinned.getOrDefault(m.toolCallId().orElseThrow(), false))) {
                 pinned.add(m);
                 pinnedTokens += tokens(m);
             } else if (!m.isToolResult() || allCalls.contains(m.toolCallId().orElseThrow())) {

@@ -9,7 +9,6 @@ import io.agentmemory.SessionKey;
 import io.agentmemory.TokenCount;
 import io.agentmemory.ToolCall;
 import io.agentmemory.core.backend.BackendSupport;
-import io.agentmemory.core.backend.PinnedCalls;
 import io.agentmemory.core.window.ContextWindows;
 import io.agentmemory.internal.Checks;
 import java.time.Instant;
@@ -46,7 +45,11 @@ final class SessionState {
     private int unpinnedToolMessages;
 
     private final Map<String, Message> byId = new HashMap<>();
-    private final PinnedCalls pinnedCalls = new PinnedCalls();
+    /**
+     * The newest pinned message that made each call, by call id. A tool message answers the newest message before it
+     * that made its call: it is pinned when that is a pinned message newer than the call's unpinned owner.
+     */
+    private final Map<String, Long> pinnedCallOwner = new HashMap<>();
     /**
      * The tool-call groups of the unpinned messages. A tool message answers the newest assistant message stored
      * before it that made its call (call ids may repeat across replies), as in the window rule; of several tool
@@ -141,7 +144,7 @@ final class SessionState {
             pinned.clear();
             unpinned.clear();
             byId.clear();
-            pinnedCalls.clear();
+            pinnedCallOwner.clear();
             clearGroups();
             unpinnedTokens = 0;
             unpinnedToolMessages = 0;
@@ -317,9 +320,20 @@ final class SessionState {
     }
 
     private void insert(Message m) {
+        insert(
+                m,
+                m.isPinned()
+                        || (m.isToolResult() && answersPinned(m.toolCallId().orElseThrow())));
+    }
+
+    /** Stores {@code m} with the pinned messages or with the others, as {@code asPinned} says. */
+    private void insert(Message m, boolean asPinned) {
         byId.put(m.id(), m);
-        if (pinnedCalls.admit(m)) {
+        if (asPinned) {
             pinned.add(m);
+            for (ToolCall call : m.toolCalls()) {
+                pinnedCallOwner.put(call.id(), m.sequence());
+            }
             return;
         }
         unpinned.addLast(m);
@@ -344,6 +358,16 @@ final class SessionState {
         if (newestUnpinnedTimestamp == null || m.timestamp().isAfter(newestUnpinnedTimestamp)) {
             newestUnpinnedTimestamp = m.timestamp();
         }
+    }
+
+    /** Whether the newest stored message that made call {@code callId} is pinned. */
+    private boolean answersPinned(String callId) {
+        Long pinnedOwner = pinnedCallOwner.get(callId);
+        if (pinnedOwner == null) {
+            return false;
+        }
+        Long unpinnedOwner = unpinnedCallOwner.get(callId);
+        return unpinnedOwner == null || unpinnedOwner < pinnedOwner;
     }
 
     private void forget(Message m) {
@@ -508,7 +532,7 @@ final class SessionState {
         pinned.clear();
         unpinned.clear();
         byId.clear();
-        pinnedCalls.clear();
+        pinnedCallOwner.clear();
         clearGroups();
         unpinnedTokens = 0;
         unpinnedToolMessages = 0;
@@ -517,7 +541,10 @@ final class SessionState {
         List<Message> all = new ArrayList<>(pinnedBefore);
         all.addAll(unpinnedBefore);
         all.sort(Comparator.comparingLong(Message::sequence));
-        all.forEach(this::insert);
+        // Each message goes back where it was: whether a tool message is pinned was decided when it was stored.
+        Set<Long> wasPinned = new HashSet<>();
+        pinnedBefore.forEach(m -> wasPinned.add(m.sequence()));
+        all.forEach(m -> insert(m, wasPinned.contains(m.sequence())));
         nextSequence = savedNextSequence;
     }
 

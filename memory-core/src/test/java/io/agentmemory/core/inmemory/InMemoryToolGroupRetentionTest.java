@@ -1,8 +1,10 @@
 package io.agentmemory.core.inmemory;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.agentmemory.Memory;
+import io.agentmemory.MemoryException;
 import io.agentmemory.MemoryStore;
 import io.agentmemory.Message;
 import io.agentmemory.RemovalCause;
@@ -15,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -25,6 +28,43 @@ class InMemoryToolGroupRetentionTest {
 
     private static Message call(String content, String callId) {
         return Message.assistant(content, List.of(new ToolCall(callId, "f", "{}")));
+    }
+
+    /**
+     * A failed write puts every message back as it was stored: a tool message stored unpinned stays unpinned, though
+     * once its assistant message is gone the newest stored message that made its call is a pinned one.
+     */
+    @Test
+    void aFailedWriteLeavesAnUnpinnedToolMessageUnpinned() {
+        List<String> removed = new ArrayList<>();
+        AtomicBoolean fail = new AtomicBoolean();
+        try (Memory memory = InMemoryMemory.builder()
+                .retention(Retention.maxMessages(3))
+                .evictionListener((key, messages, cause) -> {
+                    if (fail.get()) {
+                        throw new IllegalStateException("refused");
+                    }
+                    messages.forEach(m -> removed.add(m.content()));
+                })
+                .build()) {
+            MemoryStore store = memory.session("t", "s");
+            store.add(Message.builder(Message.ASSISTANT, "pinned call")
+                    .toolCalls(List.of(new ToolCall("call_0", "f", "{}")))
+                    .pinned()
+                    .build());
+            store.add(call("a1", "call_0"));
+            store.add(Message.tool("call_0", "t1"));
+            store.add(Message.tool("call_0", "t2"));
+            store.add(Message.user("u1"));
+            assertThat(removed).as("the group holds the newest answer").containsExactly("a1", "t2");
+            store.add(Message.user("u2"));
+            fail.set(true);
+            assertThatThrownBy(() -> store.add(Message.user("u3"))).isInstanceOf(MemoryException.class);
+            fail.set(false);
+            store.add(Message.user("u3"));
+            assertThat(removed).containsExactly("a1", "t2", "t1");
+            assertThat(store.history()).extracting(Message::content).containsExactly("pinned call", "u1", "u2", "u3");
+        }
     }
 
     @Test

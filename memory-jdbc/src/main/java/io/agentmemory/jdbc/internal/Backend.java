@@ -394,21 +394,29 @@ public final class Backend {
                         decode(
                                 key,
                                 new Dialect.RawRow(rs.getLong(2), rs.getInt(3), rs.getString(4), rs.getString(5)))));
-        Set<String> pinnedInStore = Set.of();
-        if (batch.stream()
-                .anyMatch(p -> p.message().isToolResult()
-                        && !existing.containsKey(p.message().id()))) {
-            pinnedInStore = new HashSet<>();
-            try (PreparedStatement ps = dialect.pinnedCallIds.prepare(c, keyParams);
-                    ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    Collections.addAll(pinnedInStore, Dialect.strings(rs, 1));
+        // Whether each call that a new tool message answers, and no message before it in the batch made, was last made
+        // by a pinned message of the session.
+        Map<String, Boolean> storedCallerPinned = new HashMap<>();
+        Set<String> calledInBatch = new HashSet<>();
+        for (Prepared p : batch) {
+            Message m = p.message();
+            if (existing.containsKey(m.id())) {
+                continue;
+            }
+            String answered = m.toolCallId().orElse(null);
+            if (answered != null && !calledInBatch.contains(answered) && !storedCallerPinned.containsKey(answered)) {
+                try (PreparedStatement ps = dialect.newestCallerPinned.prepare(
+                                c, keyParams.copy().set("call", answered));
+                        ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    storedCallerPinned.put(answered, rs.getBoolean(1));
                 }
             }
+            m.toolCalls().forEach(call -> calledInBatch.add(call.id()));
         }
 
         List<Message> stored = new ArrayList<>(batch.size());
-        PinnedCalls pinnedCalls = new PinnedCalls();
+        PinnedCalls pinnedCalls = new PinnedCalls(call -> storedCallerPinned.getOrDefault(call, false));
         long seq = session.lastSeq();
         long pinnedCount = session.pinnedCount();
         long unpinnedCount = session.unpinnedCount();
@@ -424,9 +432,7 @@ public final class Backend {
                     stored.add(known);
                     continue;
                 }
-                boolean pinned = pinnedCalls.admit(m)
-                        || (m.isToolResult()
-                                && pinnedInStore.contains(m.toolCallId().orElseThrow()));
+                boolean pinned = pinnedCalls.admit(m);
                 seq++;
                 dialect.insertMessage.bind(
                         ps,

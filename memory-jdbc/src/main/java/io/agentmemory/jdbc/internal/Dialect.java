@@ -44,7 +44,7 @@ public abstract class Dialect {
 
     final Sql existing;
     final Sql existingOne;
-    final Sql pinnedCallIds;
+    final Sql newestCallerPinned;
     final Sql insertMessage;
     final Sql updateSession;
     final Sql headersAfter;
@@ -77,7 +77,7 @@ public abstract class Dialect {
         existing = Sql.of("SELECT message_id, " + ROW + " FROM " + m + " WHERE "
                 + BY_ID.replace("message_id = {ids}", "message_id = ANY({ids})"));
         existingOne = Sql.of("SELECT message_id, " + ROW + " FROM " + m + " WHERE " + BY_ID);
-        pinnedCallIds = Sql.of("SELECT call_ids FROM " + m + " WHERE " + KEY + " AND pinned AND call_ids IS NOT NULL");
+        newestCallerPinned = Sql.of("SELECT COALESCE(" + newestCallerPinned("{call}") + ", FALSE)");
         insertMessage = Sql.of("INSERT INTO " + m + " (tenant, session_id, scope, seq, message_id, role, ts, tokens,"
                 + " token_counter, pinned, tool_call_id, call_ids, meta, body, stamp) VALUES ({tenant}, {session},"
                 + " {scope}, {seq}, {id}, {role}, {ts}, {tokens}, {counter}, {pinned}, {tool_call_id}, {call_ids}, "
@@ -230,6 +230,17 @@ public abstract class Dialect {
 
     /** SQL for: the message's {@code call_ids} hold the call id {@code param} (a parameter, such as {@code {call}}). */
     protected abstract String callIdsContain(String param);
+
+    /**
+     * SQL for a scalar subquery: whether the newest message of the session that made the call {@code param} is pinned;
+     * null if no pinned message made it. A tool message answers that message, and is pinned when it is. The rows
+     * read are the pinned messages, then the session's newest rows down to its newest pinned caller.
+     */
+    protected final String newestCallerPinned(String param) {
+        String calls = callIdsContain(param);
+        return "(SELECT pinned FROM " + m + " WHERE " + KEY + " AND " + calls + " AND seq >= (SELECT max(seq) FROM " + m
+                + " WHERE " + KEY + " AND pinned AND " + calls + ") ORDER BY " + sessionOrder(" DESC") + " LIMIT 1)";
+    }
 
     /**
      * Migration 6's index: tool messages by session, call id and sequence number (only rows with a call id where the

@@ -68,8 +68,7 @@ public final class PostgresDialect extends Dialect {
      */
     private String append(boolean toolMessage, boolean oldestTimestamp, boolean known) {
         String pinned = toolMessage
-                ? "EXISTS (SELECT 1 FROM " + m + " WHERE " + KEY
-                        + " AND pinned AND call_ids @> ARRAY[CAST({tool_call_id} AS text)])"
+                ? "COALESCE(" + newestCallerPinned("{tool_call_id}") + ", FALSE)"
                 : "CAST({pinned} AS boolean)";
         String oldest = oldestTimestamp
                 ? "(SELECT min(ts) FROM " + m + " WHERE " + KEY + " AND NOT pinned)"
