@@ -37,7 +37,11 @@ public final class Message {
     public static final int MAX_ROLE_LENGTH = 64;
     /** The longest id accepted. */
     public static final int MAX_ID_LENGTH = 128;
-    /** The longest content accepted, in UTF-16 characters (16 Mi). */
+    /**
+     * The longest content accepted, in UTF-16 characters (16 Mi); also the most characters of text one message holds
+     * in all: its content, its tool calls (ids, names and arguments) and its metadata (keys, strings, and numbers and
+     * booleans as written) together.
+     */
     public static final int MAX_CONTENT_LENGTH = 16 * 1024 * 1024;
 
     private static final Instant MIN_TIMESTAMP = Instant.parse("0001-01-01T00:00:00Z");
@@ -80,6 +84,7 @@ public final class Message {
         this.tokenCount = b.tokenCount;
         this.tokenCountView = Optional.ofNullable(tokenCount);
         checkToolFields();
+        checkTextLength();
     }
 
     /** Checks a role: not blank, at most {@link #MAX_ROLE_LENGTH} characters, no control characters. */
@@ -113,6 +118,18 @@ public final class Message {
             throw invalid("content contains an unpaired surrogate at index " + bad + "; it is not valid Unicode");
         }
         return content;
+    }
+
+    private void checkTextLength() {
+        long length = content.length() + Json.textLength(metadata);
+        for (ToolCall call : toolCalls) {
+            length +=
+                    call.id().length() + call.name().length() + call.arguments().length();
+        }
+        if (length > MAX_CONTENT_LENGTH) {
+            throw invalid("the message's content, tool calls and metadata hold " + length
+                    + " characters together; at most " + MAX_CONTENT_LENGTH + " are allowed");
+        }
     }
 
     private void checkToolFields() {

@@ -8,7 +8,8 @@ import io.agentmemory.internal.Text;
  *
  * @param id the call's id, unique within its message, at most 256 characters
  * @param name the tool's name, at most 256 characters
- * @param arguments the arguments as the model produced them (usually JSON text), stored verbatim
+ * @param arguments the arguments as the model produced them (usually JSON text), stored verbatim; at most
+ *     {@link Message#MAX_CONTENT_LENGTH} characters, which the message's whole text must also keep within
  */
 public record ToolCall(String id, String name, String arguments) {
     public ToolCall {
@@ -17,6 +18,12 @@ public record ToolCall(String id, String name, String arguments) {
         if (arguments == null) {
             throw new InvalidInputException(
                     ErrorCode.INVALID_MESSAGE, "tool call arguments are missing; use \"{}\" for none");
+        }
+        if (arguments.length() > Message.MAX_CONTENT_LENGTH) {
+            throw new InvalidInputException(
+                    ErrorCode.INVALID_MESSAGE,
+                    "tool call arguments are " + arguments.length() + " characters long; at most "
+                            + Message.MAX_CONTENT_LENGTH + " are allowed");
         }
         if (Text.firstUnpairedSurrogate(arguments) >= 0) {
             throw new InvalidInputException(

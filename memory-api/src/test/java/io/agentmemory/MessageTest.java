@@ -110,6 +110,33 @@ class MessageTest {
             assertThat(invalidMessage(() -> Message.user(max + "a")).getMessage())
                     .contains(String.valueOf(Message.MAX_CONTENT_LENGTH + 1));
         }
+
+        @Test
+        void theLimitHoldsForContentToolCallsAndMetadataTogether() {
+            int max = Message.MAX_CONTENT_LENGTH;
+            String half = "a".repeat(max / 2);
+            ToolCall call = new ToolCall("c", "f", half); // 1 + 1 + max/2 characters
+            assertThat(Message.assistant("a".repeat(max / 2 - 2), List.of(call)).toolCalls())
+                    .containsExactly(call);
+            assertThat(invalidMessage(() -> Message.assistant("a".repeat(max / 2 - 1), List.of(call)))
+                            .getMessage())
+                    .contains(String.valueOf(max + 1))
+                    .contains("together")
+                    .doesNotContain("aaaa");
+            Map<String, Object> metadata = Map.of("key", half, "n", List.of(12345L, true)); // 3 + max/2 + 1 + 5 + 4
+            assertThat(Message.builder(Message.USER, "a".repeat(max / 2 - 13))
+                            .metadata(metadata)
+                            .build()
+                            .metadata())
+                    .isEqualTo(metadata);
+            assertThat(invalidMessage(() -> Message.builder(Message.USER, "a".repeat(max / 2 - 12))
+                                    .metadata(metadata)
+                                    .build())
+                            .getMessage())
+                    .contains(String.valueOf(max + 1));
+            InvalidInputException tooLong = invalidMessage(() -> new ToolCall("c", "f", "a".repeat(max + 1)));
+            assertThat(tooLong.getMessage()).contains(String.valueOf(max + 1)).doesNotContain("aaaa");
+        }
     }
 
     @Nested

@@ -48,6 +48,30 @@ public final class Json {
         return copy;
     }
 
+    /**
+     * The characters of text a JSON value made by {@link #copy} holds: its strings and object keys, and its numbers
+     * and booleans as they are written.
+     */
+    public static long textLength(Object value) {
+        if (value instanceof String string) {
+            return string.length();
+        }
+        long length = 0;
+        if (value instanceof Map<?, ?> map) {
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                length += ((String) e.getKey()).length() + textLength(e.getValue());
+            }
+            return length;
+        }
+        if (value instanceof List<?> list) {
+            for (Object item : list) {
+                length += textLength(item);
+            }
+            return length;
+        }
+        return String.valueOf(value).length();
+    }
+
     /** A deep, immutable, normalized copy of one JSON value; see {@link #object}. */
     public static Object value(Object value, String what, ErrorCode code) {
         return copy(value, what, 0, code);
