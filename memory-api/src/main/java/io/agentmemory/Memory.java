@@ -26,9 +26,10 @@ public interface Memory extends AutoCloseable {
     List<SessionKey> sessions(String tenant);
 
     /**
-     * Deletes a session's messages, reporting them as {@link RemovalCause#CLEARED}.
+     * Deletes a session's messages, reporting them as {@link RemovalCause#CLEARED}: every message it holds, expired
+     * ones that retention has not removed yet included.
      *
-     * @return whether the session held any message
+     * @return whether the session held any message, expired or not
      */
     boolean delete(SessionKey key);
 

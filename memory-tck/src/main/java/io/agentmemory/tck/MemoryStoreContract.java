@@ -2082,6 +2082,26 @@ public abstract class MemoryStoreContract {
             assertThat(third.history()).containsExactly(a, b);
         }
 
+        /** Expired messages that no write has removed yet are still held: delete reports them and says so. */
+        @Test
+        void deleteOfASessionHoldingOnlyExpiredMessagesReportsThem() {
+            Optional<Memory> memory = memoryEnforcing(Retention.maxAge(Duration.ofMinutes(5)), Capability.MAX_AGE);
+            if (memory.isEmpty()) {
+                return;
+            }
+            SessionKey key = newKey();
+            Message old = memory.get()
+                    .session(key)
+                    .add(Message.builder(Message.USER, "old")
+                            .timestamp(clock.instant())
+                            .build());
+            clock.advance(Duration.ofMinutes(10));
+            assertThat(memory.get().session(key).count()).isZero();
+            assertThat(memory.get().delete(key)).isTrue();
+            assertThat(listener.events(key)).containsExactly(new Event(key, List.of(old), RemovalCause.CLEARED));
+            assertThat(memory.get().delete(key)).isFalse();
+        }
+
         @Test
         void deleteRemovesOneSession() {
             Memory memory = newMemory();

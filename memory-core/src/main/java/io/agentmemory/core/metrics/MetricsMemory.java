@@ -39,9 +39,11 @@ import org.slf4j.LoggerFactory;
  *       {@code clear}, {@code sessions} and {@code delete}; {@code outcome} is {@code success}, the failure's
  *       {@link io.agentmemory.ErrorCode} in lower case ({@code invalid_query}, {@code backend_unavailable}...), or
  *       {@code error} for an exception outside the {@link io.agentmemory.MemoryException} family</td></tr>
- *   <tr><td>{@value #MESSAGES_ADDED}</td><td>counter</td><td>backend</td><td>messages stored by successful
- *       {@code add}, {@code addAll} and {@code addAndWindow} calls (and by an {@code addAndWindow} that stored its
- *       message, then failed to make the window: {@code context_budget_exceeded}, or a backend failure)</td></tr>
+ *   <tr><td>{@value #MESSAGES_ADDED}</td><td>counter</td><td>backend</td><td>messages given to successful
+ *       {@code add}, {@code addAll} and {@code addAndWindow} calls (and to an {@code addAndWindow} that stored its
+ *       message, then failed to make the window: {@code context_budget_exceeded}, or a backend failure). A message
+ *       sent again with its id, which the store keeps once and returns as stored, counts each time it is sent: the
+ *       store does not tell a decorator which messages it already held</td></tr>
  *   <tr><td>{@value #WINDOW_MESSAGES}</td><td>distribution summary</td><td>backend</td><td>the number of messages
  *       of each context window returned ({@code addAndWindow}'s included)</td></tr>
  *   <tr><td>{@value #WINDOW_TOKENS}</td><td>distribution summary</td><td>backend</td><td>the stored token total of
