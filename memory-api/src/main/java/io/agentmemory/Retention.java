@@ -24,7 +24,10 @@ import java.util.OptionalLong;
  *   <li>{@link #maxMessages()} and {@link #maxTokens()} never remove the newest message (or the newest tool-call
  *       group), so one message larger than the token limit stays until a newer one arrives.
  *   <li>A tool-call group is removed whole: when an assistant message with tool calls goes, the tool messages that
- *       answer it go with it, for the same cause.
+ *       answer it go with it, for the same cause. A group expires with its assistant message: its tool messages,
+ *       usually stored moments later, are removed by the same write; until then, reads hide the expired assistant
+ *       message, and {@code history} and {@code count} still show its newer tool messages (a context window never
+ *       holds them, as it holds no tool message without the assistant message it answers).
  *   <li>Order: {@link #maxAge()} ({@link RemovalCause#EXPIRED}), then {@link #overflow()}
  *       ({@link RemovalCause#OVERFLOW}), then {@link #maxMessages()} ({@link RemovalCause#SIZE}), then
  *       {@link #maxTokens()} ({@link RemovalCause#TOKENS}).

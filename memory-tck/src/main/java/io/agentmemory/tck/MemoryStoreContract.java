@@ -1558,6 +1558,37 @@ public abstract class MemoryStoreContract {
             assertEventsWellFormed(key);
         }
 
+        /**
+         * A tool-call group expires with its assistant message: the next write removes its newer tool message with it.
+         * Until then the tool message shows in history and count, never in a window.
+         */
+        @Test
+        void anExpiredAssistantMessageTakesItsNewerToolMessageWithIt() {
+            Optional<Memory> memory = memoryEnforcing(Retention.maxAge(Duration.ofHours(1)), Capability.MAX_AGE);
+            if (memory.isEmpty()) {
+                return;
+            }
+            SessionKey key = newKey();
+            MemoryStore store = memory.get().session(key);
+            Message calling = store.add(assistantCalling(10, "c1").toBuilder()
+                    .timestamp(clock.instant())
+                    .build());
+            clock.advance(Duration.ofMinutes(30));
+            Message result = store.add(
+                    toolOf("c1", 5).toBuilder().timestamp(clock.instant()).build());
+            clock.advance(Duration.ofMinutes(40));
+            assertThat(store.history()).containsExactly(result);
+            assertThat(store.count()).isEqualTo(1);
+            assertThat(store.contextWindow(1000)).isEmpty();
+            Message fresh = store.add(Message.builder(Message.USER, "fresh")
+                    .timestamp(clock.instant())
+                    .build());
+            assertThat(listener.events(key))
+                    .containsExactly(new Event(key, List.of(calling, result), RemovalCause.EXPIRED));
+            assertThat(store.history()).containsExactly(fresh);
+            assertEventsWellFormed(key);
+        }
+
         @Test
         void maxAgeHidesExpiredMessagesAtOnceAndReportsThemOnTheNextWrite() {
             Optional<Memory> memory = memoryEnforcing(Retention.maxAge(Duration.ofHours(1)), Capability.MAX_AGE);
