@@ -447,6 +447,65 @@ class PostgresPushdownTest {
         }
     }
 
+    /**
+     * A pinned reply made call_0 and call_1 first; every later reply makes them again. Whether a tool message is pinned
+     * is the pinned flag of the newest message that made its call, which the append finds in two index scans: the
+     * session's pinned rows newest first down to the newest pinned caller (one pinned result lies above it here),
+     * then the session's rows newest first down to the newest caller (at most two lie above it here, the first
+     * result and the remark before the late one). Nothing more is read, though the pinned caller is 2,000 messages
+     * back.
+     */
+    @Test
+    void aToolMessageOfACallThatAPinnedMessageMadeReadsOnlyTheRowsAfterItsNewestCaller() throws Exception {
+        SessionKey key = SessionKey.of("pushdown", "pinned-tools");
+        try (Memory tools = JdbcMemory.open(
+                log.dataSource(),
+                JdbcSettings.builder().tablePrefix("pinned_tools_").build(),
+                new MemoryContext(
+                        new MutableClock(START), new TckTokenCounter(), Retention.none(), EvictionListener.NONE))) {
+            MemoryStore store = tools.session(key);
+            store.add(Message.builder(Message.ASSISTANT, "pinned calls")
+                    .toolCalls(List.of(
+                            new io.agentmemory.ToolCall("call_0", "f", "{}"),
+                            new io.agentmemory.ToolCall("call_1", "f", "{}")))
+                    .pinned()
+                    .build());
+            Message pinnedResult = store.add(Message.tool("call_0", "pinned result"));
+            for (int turn = 0; turn < 400; turn += 100) {
+                List<Message> batch = new ArrayList<>();
+                for (int i = turn; i < turn + 100; i++) {
+                    batch.addAll(turn(i));
+                }
+                store.addAll(batch);
+            }
+            log.clear();
+            List<Message> added = new ArrayList<>();
+            for (int i = 400; i < 403; i++) {
+                for (Message m : turn(i)) {
+                    added.add(store.add(m));
+                }
+            }
+            List<Message> window = store.contextWindow(10_000);
+            assertThat(window.subList(0, 2))
+                    .extracting(Message::content)
+                    .containsExactly("pinned calls", "pinned result");
+            assertThat(window)
+                    .filteredOn(m -> m.content().equals("pinned result"))
+                    .containsExactly(pinnedResult);
+            assertThat(window).containsAll(added);
+            List<String> plans = new ArrayList<>();
+            for (GenericPlan plan : genericPlans(log.executions())) {
+                plans.add(plan.text());
+                assertThat(filteredMessageRows(plan.lines()))
+                        .as("rows of the messages table read and filtered out by %s", plan.text())
+                        .isLessThanOrEqualTo(3);
+            }
+            assertThat(plans)
+                    .anySatisfy(plan -> assertThat(plan).contains("max(seq)"))
+                    .allSatisfy(plan -> assertThat(plan).doesNotContain("Seq Scan on pinned_tools_messages"));
+        }
+    }
+
     /** One turn of five messages: a question, a reply calling call_0 and call_1, their results around a remark. */
     private static List<Message> turn(int i) {
         return List.of(
