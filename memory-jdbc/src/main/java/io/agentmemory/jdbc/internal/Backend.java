@@ -197,7 +197,12 @@ public final class Backend {
         }
         if (prepared.size() == 1 && dialect.singleAppend().isPresent()) {
             Prepared p = prepared.get(0);
-            return run("append a message to", key, !retention.isNone(), c -> appendOne(c, key, p, anchor));
+            Appended appended = run("append a message to", key, !retention.isNone(), c -> appendOne(c, key, p, anchor));
+            if (appended != null) {
+                return appended;
+            }
+            // A tool message met another writer between its statement's snapshot and its lock: the batch way locks
+            // the session's row before it decides whether the message is pinned.
         }
         if (prepared.size() == 1
                 && dialect.countAppend().isPresent()
@@ -268,6 +273,9 @@ public final class Backend {
      * One message in one statement ({@link Dialect#singleAppend()}). The first attempt writes without looking for the
      * id; if the id is stored already (an idempotent retry, or a concurrent writer of the same message), it fails on
      * the id index having written nothing, and the statement that first looks for the id runs in its place.
+     *
+     * @return the append, or null if a tool message's statement wrote nothing because another writer appended between
+     *     its snapshot and its lock of the session ({@link PostgresDialect#isStaleSnapshot}): append it as a batch
      */
     private Appended appendOne(Connection c, SessionKey key, Prepared p, Anchor anchor) throws SQLException {
         Message m = p.message();
@@ -276,16 +284,23 @@ public final class Backend {
         long stamp = WindowCache.newStamp();
         Sql.Params params = anchor.set(
                 messageParams(c, key, p, stamp).set("pinned", m.isPinned()).set("epoch", WindowCache.newEpoch()));
-        try {
-            return appendOne(c, key, p, statements.statement(m.isToolResult(), oldest, false), params, stamp);
-        } catch (SQLException e) {
-            if (!dialect.isConflict(e)) {
-                throw e;
+        boolean known = false;
+        while (true) {
+            try {
+                return appendOne(c, key, p, statements.statement(m.isToolResult(), oldest, known), params, stamp);
+            } catch (SQLException e) {
+                boolean stale = m.isToolResult() && PostgresDialect.isStaleSnapshot(e);
+                if (!stale && (known || !dialect.isConflict(e))) {
+                    throw e;
+                }
+                if (!c.getAutoCommit()) {
+                    c.rollback();
+                }
+                if (stale) {
+                    return null;
+                }
+                known = true;
             }
-            if (!c.getAutoCommit()) {
-                c.rollback();
-            }
-            return appendOne(c, key, p, statements.statement(m.isToolResult(), oldest, true), params, stamp);
         }
     }
 

@@ -234,12 +234,15 @@ public abstract class Dialect {
     /**
      * SQL for a scalar subquery: whether the newest message of the session that made the call {@code param} is pinned;
      * null if no pinned message made it. A tool message answers that message, and is pinned when it is. The rows
-     * read are the pinned messages, then the session's newest rows down to its newest pinned caller.
+     * read are the pinned messages above the newest pinned caller, then the session's rows above the newest caller;
+     * none of the others when no pinned message made the call (the range then starts above every sequence number:
+     * H2 walks a range that starts at {@code NULL} from the session's first row).
      */
     protected final String newestCallerPinned(String param) {
         String calls = callIdsContain(param);
-        return "(SELECT pinned FROM " + m + " WHERE " + KEY + " AND " + calls + " AND seq >= (SELECT max(seq) FROM " + m
-                + " WHERE " + KEY + " AND pinned AND " + calls + ") ORDER BY " + sessionOrder(" DESC") + " LIMIT 1)";
+        return "(SELECT pinned FROM " + m + " WHERE " + KEY + " AND " + calls + " AND seq >= COALESCE((SELECT max(seq)"
+                + " FROM " + m + " WHERE " + KEY + " AND pinned AND " + calls + "), " + Long.MAX_VALUE + ") ORDER BY "
+                + sessionOrder(" DESC") + " LIMIT 1)";
     }
 
     /**

@@ -65,6 +65,12 @@ public final class PostgresDialect extends Dialect {
      * for a stored message with the same id (an idempotent retry): if there is one, nothing is written and the row is
      * the stored message. Without it, such a message makes the statement fail on the message-id index, as a
      * concurrent writer of the same id does, and nothing is written either.
+     *
+     * <p>A tool message's statement also decides whether it is pinned from other rows, on the statement's snapshot,
+     * which is taken before the session's row is locked: a writer that appended between the two would go unseen. So
+     * it also reads the session's last sequence number on that snapshot, and stores the message only if the lock
+     * gave the next one; otherwise its sequence number is null, the statement fails with nothing written
+     * ({@link #isStaleSnapshot}), and the backend appends the message as a batch, which locks the row first.
      */
     private String append(boolean toolMessage, boolean oldestTimestamp, boolean known) {
         String pinned = toolMessage
@@ -74,7 +80,8 @@ public final class PostgresDialect extends Dialect {
                 ? "(SELECT min(ts) FROM " + m + " WHERE " + KEY + " AND NOT pinned)"
                 : "CAST(NULL AS timestamptz)";
         return "WITH " + (known ? "ex AS (SELECT " + ROW + " FROM " + m + " WHERE " + BY_ID + "), " : "")
-                + "p AS (SELECT " + pinned + " AS pinned),"
+                + "p AS (SELECT " + pinned + " AS pinned"
+                + (toolMessage ? ", (SELECT last_seq FROM " + s + " WHERE " + KEY + ") AS seen" : "") + "),"
                 + " x AS (INSERT INTO " + s + " AS y (tenant, session_id, scope, last_seq, pinned_count,"
                 + " unpinned_count, unpinned_tokens, epoch) SELECT {tenant}, {session}, {scope}, 1,"
                 + " CASE WHEN p.pinned THEN 1 ELSE 0 END, CASE WHEN p.pinned THEN 0 ELSE 1 END,"
@@ -88,7 +95,9 @@ public final class PostgresDialect extends Dialect {
                 + " COALESCE(head_seq, 0) AS head_seq, epoch, pinned_count + unpinned_count AS message_count),"
                 + " i AS (INSERT INTO " + m + " (tenant, session_id, scope, seq, message_id, role, ts, tokens,"
                 + " token_counter, pinned, tool_call_id, call_ids, meta, body, stamp) SELECT {tenant}, {session},"
-                + " {scope}, x.last_seq, {id}, {role}, {ts}, {tokens}, {counter}, p.pinned, {tool_call_id},"
+                + " {scope}, "
+                + (toolMessage ? "CASE WHEN x.last_seq = COALESCE(p.seen, 0) + 1 THEN x.last_seq END" : "x.last_seq")
+                + ", {id}, {role}, {ts}, {tokens}, {counter}, p.pinned, {tool_call_id},"
                 + " CAST({call_ids} AS text[]), CAST({meta} AS jsonb), {body}, CAST({stamp} AS bigint) FROM x, p"
                 + " RETURNING seq, pinned)"
                 + " SELECT FALSE AS stored, i.seq, i.pinned, x.unpinned_count, x.unpinned_tokens, " + oldest
@@ -109,6 +118,17 @@ public final class PostgresDialect extends Dialect {
                 + "), u AS (UPDATE " + s + " SET unpinned_count = {unpinned_count},"
                 + " unpinned_tokens = {unpinned_tokens}, head_seq = {head} WHERE " + KEY + ") SELECT " + returning
                 + " FROM d";
+    }
+
+    /**
+     * Whether {@code e} is a tool message's single statement refusing to write because another writer appended between
+     * its snapshot and its lock (see {@link #append}): the message's sequence number was null.
+     */
+    static boolean isStaleSnapshot(SQLException e) {
+        return "23502".equals(e.getSQLState())
+                && e instanceof org.postgresql.util.PSQLException pe
+                && pe.getServerErrorMessage() != null
+                && "seq".equals(pe.getServerErrorMessage().getColumn());
     }
 
     @Override
