@@ -8,12 +8,15 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 /**
  * Settings under {@code memory.}, checked against the keys the selected backend and decorators accept. Secret values
  * never appear in {@link #toString()} or in error messages. Immutable and thread-safe.
  */
 final class Settings {
+    private static final Pattern DECIMAL = Pattern.compile("[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?");
+
     private final Map<String, String> values;
     private final Set<String> secrets;
 
@@ -111,6 +114,10 @@ final class Settings {
 
     Optional<Double> decimal(String key) {
         return get(key).map(v -> {
+            // A decimal number as written in a configuration: not Java's literals (0.8f, 0x1.8p-1), NaN or Infinity.
+            if (!DECIMAL.matcher(v).matches()) {
+                throw new ConfigurationException(key + " must be a decimal number such as 0.5" + shown(key, v));
+            }
             try {
                 return Double.parseDouble(v);
             } catch (NumberFormatException e) {

@@ -11,8 +11,10 @@ import java.util.Objects;
 /**
  * A {@link MemoryStore} that forwards every call to a delegate; decorators extend it and override what they change.
  * Every method of {@link MemoryStore}, default ones included, is overridden here to forward, so a decorator that
- * forgets a method still passes the call on rather than running a default that bypasses it. Thread-safe when the
- * delegate is.
+ * forgets a method still passes the call on rather than running a default that bypasses it; {@link #history()} and
+ * (unless overridden too) {@link #addAndWindow} go through this store's own {@code history(HistoryQuery)}, {@code add}
+ * and {@code contextWindow}. A decorator that changes messages on their way in overrides both {@link #add} and
+ * {@link #addAll}. Thread-safe when the delegate is.
  */
 public abstract class ForwardingMemoryStore implements MemoryStore {
     private final MemoryStore delegate;
@@ -81,9 +83,14 @@ public abstract class ForwardingMemoryStore implements MemoryStore {
         return delegate.history(query);
     }
 
+    /**
+     * {@link #history(HistoryQuery)} of this store with {@link HistoryQuery#all()}, as {@link MemoryStore#history()}
+     * defines it, so that a decorator that changes what {@code history(HistoryQuery)} returns (redacts or decrypts it)
+     * is not bypassed by this method.
+     */
     @Override
     public List<Message> history() {
-        return delegate.history();
+        return history(HistoryQuery.all());
     }
 
     @Override

@@ -87,30 +87,30 @@ public final class MemoryModule extends PrivateModule {
     @BindingAnnotation
     @Retention(RetentionPolicy.RUNTIME)
     @Target({ElementType.PARAMETER, ElementType.METHOD, ElementType.FIELD})
-    @interface Plugins {}
+    @interface Own {}
 
     @Override
     protected void configure() {
         MapBinder<String, BackendFactory> backends =
-                MapBinder.newMapBinder(binder(), String.class, BackendFactory.class, Plugins.class);
+                MapBinder.newMapBinder(binder(), String.class, BackendFactory.class, Own.class);
         registry.backends().forEach((n, f) -> backends.addBinding(n).toInstance(f));
         MapBinder<String, DecoratorFactory> decorators =
-                MapBinder.newMapBinder(binder(), String.class, DecoratorFactory.class, Plugins.class);
+                MapBinder.newMapBinder(binder(), String.class, DecoratorFactory.class, Own.class);
         registry.decorators().forEach((n, f) -> decorators.addBinding(n).toInstance(f));
-        if (name == null) {
-            expose(Memory.class);
-        } else {
-            bind(Key.get(Memory.class, Names.named(name))).to(Memory.class);
-            expose(Key.get(Memory.class, Names.named(name)));
-        }
+        // The memory is bound under this module's own key inside it, so that no binding of the application's (its
+        // own Memory, or another module's unnamed one) clashes with it; only the exposed key leaves the module.
+        Key<Memory> exposed = name == null ? Key.get(Memory.class) : Key.get(Memory.class, Names.named(name));
+        bind(exposed).to(Key.get(Memory.class, Own.class));
+        expose(exposed);
     }
 
     @Provides
     @Singleton
+    @Own
     Memory memory(
             Injector injector,
-            @Plugins Map<String, BackendFactory> backends,
-            @Plugins Map<String, DecoratorFactory> decorators) {
+            @Own Map<String, BackendFactory> backends,
+            @Own Map<String, DecoratorFactory> decorators) {
         List<BackendFactory> allBackends = new ArrayList<>(backends.values());
         bound(injector, Key.get(new TypeLiteral<Map<String, BackendFactory>>() {}))
                 .ifPresent(m -> allBackends.addAll(m.values()));

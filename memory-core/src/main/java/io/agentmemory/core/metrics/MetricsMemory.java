@@ -314,7 +314,9 @@ public final class MetricsMemory extends ForwardingMemory {
         }
 
         private static String backendTag(Map<String, String> config) {
-            return Meters.checkBackendTag(config.getOrDefault(TAG_KEY, UNKNOWN_BACKEND));
+            // Read stripped, like every other setting: a .properties line keeps trailing spaces.
+            return Meters.checkBackendTag(
+                    config.getOrDefault(TAG_KEY, UNKNOWN_BACKEND).strip());
         }
 
         private static MeterRegistry registry(MemoryContext context) {

@@ -11,13 +11,19 @@ import io.agentmemory.Retention;
 import io.agentmemory.SessionKey;
 import io.agentmemory.core.CorePlugin;
 import io.agentmemory.core.inmemory.InMemoryMemory;
+import io.agentmemory.core.metrics.MetricsMemory;
 import io.agentmemory.core.scope.ScopingMemory;
 import io.agentmemory.spi.BackendFactory;
 import io.agentmemory.spi.MemoryContext;
 import io.agentmemory.spi.MemoryPlugin;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.StringReader;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -220,5 +226,48 @@ class MemoriesTest {
                 .isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("memory.scope.name");
         assertThatThrownBy(() -> builder().decorators("scope", "scope").build()).hasMessageContaining("twice");
+    }
+
+    /** A .properties line keeps its trailing spaces; every setting, the metrics tag too, is read without them. */
+    @Test
+    void settingsFromAPropertiesFileAreReadWithoutTrailingSpaces() throws IOException {
+        Properties properties = new Properties();
+        properties.load(new StringReader("memory.decorators = scope, metrics \nmemory.scope.name = planner \n"
+                + "memory.metrics.tag = jdbc \n"));
+        MeterRegistry registry = new SimpleMeterRegistry();
+        try (Memory memory = Memories.builder()
+                .config(properties)
+                .service(MeterRegistry.class, registry)
+                .build()) {
+            assertThat(memory).isInstanceOf(MetricsMemory.class);
+            memory.session("t", "s").add(Message.user("hi"));
+        }
+        assertThat(registry.get(MetricsMemory.MESSAGES_ADDED)
+                        .tag("backend", "jdbc")
+                        .counter()
+                        .count())
+                .isEqualTo(1.0);
+    }
+
+    /** A decimal setting is a decimal number, not one of Java's literals, which an integer setting refuses too. */
+    @Test
+    void aDecimalSettingRefusesJavaLiterals() {
+        for (String typo : new String[] {"0.8f", "0.8d", "0x1.8p-1", "NaN", "Infinity", ".", "1e"}) {
+            assertThatThrownBy(() -> Memories.builder()
+                            .set(Memories.OVERFLOW_MAX_SIZE, "200")
+                            .set(Memories.OVERFLOW_KEEP_FRACTION, typo)
+                            .build()
+                            .close())
+                    .as("keep-fraction '%s'", typo)
+                    .isInstanceOf(ConfigurationException.class)
+                    .hasMessageContaining(Memories.OVERFLOW_KEEP_FRACTION);
+        }
+        for (String ok : new String[] {"0.8", ".5", "0", "5e-1", "+0.25"}) {
+            Memories.builder()
+                    .set(Memories.OVERFLOW_MAX_SIZE, "200")
+                    .set(Memories.OVERFLOW_KEEP_FRACTION, ok)
+                    .build()
+                    .close();
+        }
     }
 }

@@ -105,6 +105,14 @@ class ForwardingCompletenessTest {
      */
     private static final Set<String> ROUTED_THROUGH_THIS = Set.of("session(String,String)");
 
+    /**
+     * Default methods of {@link MemoryStore} that {@link ForwardingMemoryStore} routes through another method of
+     * {@code this}: {@code history()} through {@code history(HistoryQuery)} (checked by {@code
+     * ForwardingMemoryStoreTest}), and {@code addAndWindow}, which forwards unless a decorator overrides {@code add}
+     * or {@code contextWindow} alone (checked below).
+     */
+    private static final Set<String> STORE_ROUTED_THROUGH_THIS = Set.of("history()");
+
     // ----------------------------------------------------------------------------------------------------------------
     // (a) The forwarding bases.
 
@@ -130,6 +138,7 @@ class ForwardingCompletenessTest {
     @TestFactory
     Stream<DynamicTest> forwardingMemoryStoreForwardsEveryMethod() {
         return interfaceMethods(MemoryStore.class).values().stream()
+                .filter(m -> !STORE_ROUTED_THROUGH_THIS.contains(signature(m)))
                 .map(m -> DynamicTest.dynamicTest(
                         signature(m),
                         () -> assertForwards(

@@ -66,6 +66,35 @@ class MemoryModuleTest {
     }
 
     @Test
+    void aNamedMemoryLivesBesideAnUnnamedOneAndBesideTheApplicationsOwnMemory() {
+        Injector injector = Guice.createInjector(
+                MemoryModule.builder().backend("memory").build(),
+                MemoryModule.builder().named("chat").backend("memory").build());
+        Memory plain = injector.getInstance(Memory.class);
+        Memory chat = injector.getInstance(Key.get(Memory.class, Names.named("chat")));
+        assertThat(chat).isNotSameAs(plain);
+        plain.session("t", "s").add(Message.user("one"));
+        assertThat(chat.session("t", "s").count()).isZero();
+        plain.close();
+        chat.close();
+
+        Memory own = InMemoryMemory.builder().build();
+        Injector withOwn = Guice.createInjector(
+                new AbstractModule() {
+                    @Override
+                    protected void configure() {
+                        bind(Memory.class).toInstance(own);
+                    }
+                },
+                MemoryModule.builder().named("chat").backend("memory").build());
+        assertThat(withOwn.getInstance(Memory.class)).isSameAs(own);
+        Memory named = withOwn.getInstance(Key.get(Memory.class, Names.named("chat")));
+        assertThat(named).isNotSameAs(own).isInstanceOf(InMemoryMemory.class);
+        named.close();
+        own.close();
+    }
+
+    @Test
     void creatingTheModuleAndInjectorBuildsNothingUntilTheMemoryIsAskedFor() {
         // A misconfigured memory does not fail configure(): the error comes when the memory is provided.
         Injector injector = Guice.createInjector(MemoryModule.fromConfig(Map.of("memory.backend", "nosuch")));
