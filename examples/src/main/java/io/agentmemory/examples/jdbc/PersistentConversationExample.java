@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
 /**
  * The spec's conversation memory, persistent: the first run tells the agent "My name is Alice"; every later run asks
  * "What's my name?" and the agent answers from its memory alone, which lives in an H2 file database. Run it twice and
- * the second run remembers the first. Not thread-safe (a program).
+ * the second run remembers the first, and so does every run after it: the introduction is pinned, so the retention
+ * (200 messages) that removes the oldest turns never removes it. Not thread-safe (a program).
  *
  * <p>The memory is configured by name only: {@code memory.backend=jdbc} and {@code memory.jdbc.url}. The default URL
  * is an H2 file database in the directory given as the first argument ({@code ./memory-data} under the working
@@ -102,21 +103,24 @@ public final class PersistentConversationExample {
                 .build()) {
             out.println("memory: " + memory);
             MemoryStore chat = memory.session(CHAT);
+            // The newest user message tells the last run (retention removes the oldest runs' messages).
             int run = 1
-                    + (int) chat
-                            .history(HistoryQuery.builder().roles(Message.USER).build())
+                    + chat
+                            .history(HistoryQuery.builder()
+                                    .roles(Message.USER)
+                                    .limit(1)
+                                    .build())
                             .stream()
-                            .map(m -> m.metadata().get("run"))
-                            .distinct()
-                            .count();
+                            .mapToInt(m -> ((Number) m.metadata().get("run")).intValue())
+                            .sum();
             out.println("== run " + run + (run == 1 ? " (nothing remembered yet)" : " (remembering earlier runs)"));
             if (run == 1) {
                 chat.add(Message.system("You are a helpful assistant. Reference previous messages when relevant."));
-                turn(chat, run, "My name is Alice", out);
+                turn(chat, run, "My name is Alice", true, out);
                 out.println("Run this program again: the next run remembers the name.");
                 return Optional.empty();
             }
-            String answer = turn(chat, run, "What's my name?", out);
+            String answer = turn(chat, run, "What's my name?", false, out);
             Matcher named = Pattern.compile("Your name is (\\p{L}+)").matcher(answer);
             Optional<String> remembered = named.find() ? Optional.of(named.group(1)) : Optional.empty();
             out.println("remembered name: " + remembered.orElse("(none)"));
@@ -125,12 +129,17 @@ public final class PersistentConversationExample {
         }
     }
 
-    /** Stores the user's message and reads the window after it, answers from the window alone, stores the answer. */
-    private static String turn(MemoryStore chat, int run, String text, PrintStream out) {
+    /**
+     * Stores the user's message (pinned: a fact to keep) and reads the window after it, answers from the window alone,
+     * stores the answer.
+     */
+    private static String turn(MemoryStore chat, int run, String text, boolean pinned, PrintStream out) {
         out.println("  user:      " + text);
-        List<Message> window = chat.addAndWindow(
-                        Message.builder(Message.USER, text).metadata("run", run).build(), CONTEXT_TOKENS)
-                .window();
+        Message.Builder said = Message.builder(Message.USER, text).metadata("run", run);
+        if (pinned) {
+            said.pinned();
+        }
+        List<Message> window = chat.addAndWindow(said.build(), CONTEXT_TOKENS).window();
         String answer = answer(text, window);
         chat.add(Message.builder(Message.ASSISTANT, answer).metadata("run", run).build());
         out.println("  assistant: " + answer);

@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -34,6 +35,27 @@ class PersistentConversationExampleTest {
         assertThat(second).contains("== run 2", "What's my name?", "Your name is Alice.", "remembered name: Alice");
 
         assertThat(run(settings)).contains("== run 3", "remembered name: Alice", "stored messages: 7");
+    }
+
+    /**
+     * Runs go on remembering once retention removes the oldest turns: the introduction is pinned, and the run number
+     * comes from the newest turn.
+     */
+    @Test
+    void everyRunRemembersOnceRetentionRemovesTheOldestTurns() {
+        Map<String, String> settings =
+                new HashMap<>(PersistentConversationExample.settings(directory, new Properties(), Map.of()));
+        settings.put("memory.retention.max-messages", "4");
+        assertThat(run(settings)).contains("== run 1");
+        for (int run = 2; run <= 6; run++) {
+            // The system prompt and the introduction (pinned), and at most 4 others.
+            assertThat(run(settings))
+                    .contains(
+                            "== run " + run,
+                            "Your name is Alice.",
+                            "remembered name: Alice",
+                            "stored messages: " + (run == 2 ? 5 : 6));
+        }
     }
 
     @Test
