@@ -35,6 +35,8 @@ public final class Message {
 
     /** The longest role accepted. */
     public static final int MAX_ROLE_LENGTH = 64;
+    /** The most tool calls one assistant message makes. */
+    public static final int MAX_TOOL_CALLS = 1024;
     /** The longest id accepted. */
     public static final int MAX_ID_LENGTH = 128;
     /**
@@ -136,6 +138,10 @@ public final class Message {
         if (!toolCalls.isEmpty()) {
             if (!ASSISTANT.equals(role)) {
                 throw invalid("only assistant messages carry tool calls; this one has role '" + role + "'");
+            }
+            if (toolCalls.size() > MAX_TOOL_CALLS) {
+                throw invalid("the message makes " + toolCalls.size() + " tool calls; at most " + MAX_TOOL_CALLS
+                        + " are allowed");
             }
             Set<String> ids = new HashSet<>();
             for (ToolCall call : toolCalls) {

@@ -112,6 +112,19 @@ class MessageTest {
         }
 
         @Test
+        void anAssistantMessageMakesAtMost1024ToolCalls() {
+            List<ToolCall> calls = new ArrayList<>();
+            for (int i = 0; i < Message.MAX_TOOL_CALLS; i++) {
+                calls.add(new ToolCall("call_" + i, "f", "{}"));
+            }
+            assertThat(Message.assistant("", calls).toolCalls()).hasSize(1024);
+            calls.add(new ToolCall("call_1024", "f", "{}"));
+            assertThat(invalidMessage(() -> Message.assistant("", calls)).getMessage())
+                    .contains("1025 tool calls")
+                    .contains("1024");
+        }
+
+        @Test
         void theLimitHoldsForContentToolCallsAndMetadataTogether() {
             int max = Message.MAX_CONTENT_LENGTH;
             String half = "a".repeat(max / 2);

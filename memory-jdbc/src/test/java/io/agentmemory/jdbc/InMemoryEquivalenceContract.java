@@ -51,9 +51,9 @@ abstract class InMemoryEquivalenceContract {
     /**
      * As {@link #randomConversationsMatchTheInMemoryBackend()}, with the call ids of some model servers, which number
      * every reply's calls from 0 ({@code call_0}, {@code call_1}, ...), and calls answered more than once or late,
-     * after other messages. Without maximum age: with it and backdated timestamps, the newer of two assistant messages
-     * with one call id may expire while the older stays, where the in-memory backend's pairing of a tool message (with
-     * the assistant message current when it was stored) and the stored rule of the jdbc backend may part.
+     * after other messages, under every kind of retention: with maximum age and backdated timestamps, the newer of two
+     * assistant messages with one call id (or of two answers to one call) may expire while the older stays, which then
+     * takes its place in both backends.
      */
     @Test
     void randomConversationsWithRepeatedCallIdsMatchTheInMemoryBackend() {
@@ -74,7 +74,7 @@ abstract class InMemoryEquivalenceContract {
     }
 
     private void runConversation(Random random, String replay, boolean repeatedIds) {
-        Retention retention = randomRetention(random, !repeatedIds);
+        Retention retention = randomRetention(random);
         MutableClock clock = new MutableClock(START);
         TckTokenCounter counter = new TckTokenCounter();
         RecordingEvictionListener refListener = new RecordingEvictionListener();
@@ -159,7 +159,7 @@ abstract class InMemoryEquivalenceContract {
         assertThat(actual).as(what).isEqualTo(expected);
     }
 
-    private static Retention randomRetention(Random random, boolean maxAge) {
+    private static Retention randomRetention(Random random) {
         Retention.Builder b = Retention.builder();
         if (random.nextInt(3) == 0) {
             b.maxMessages(1 + random.nextInt(8));
@@ -167,7 +167,7 @@ abstract class InMemoryEquivalenceContract {
         if (random.nextInt(3) == 0) {
             b.maxTokens(5 + random.nextInt(80));
         }
-        if (random.nextInt(3) == 0 && maxAge) {
+        if (random.nextInt(3) == 0) {
             b.maxAge(Duration.ofMinutes(30 + random.nextInt(120)));
         }
         if (random.nextInt(4) == 0) {

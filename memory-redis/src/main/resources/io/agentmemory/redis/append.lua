@@ -345,7 +345,8 @@ end
 -- the newest assistant message stored before it that made its call (call ids repeat across replies), and of several
 -- tool messages answering one call of one assistant message, the newest is the one in the group. In d:
 --   "o:<callId>"       the call's current owner: the sequence of the newest unpinned assistant message that made it,
---                      dropped when that message is removed (an older one that made the call does not own it again);
+--                      dropped when that message is removed (or, when max age removed it before an older one that
+--                      made the call, that one's);
 --   "g:<seq>:<callId>" the tool message in the group of that call of assistant message <seq>, "0" for none yet;
 --   "r:<seq>"          the assistant message whose group tool message <seq> joined when it was stored.
 -- A tool message whose call has no current owner answers nothing, and is recorded as the previous release recorded
@@ -367,12 +368,18 @@ local function load(reqs)
       want[#want + 1] = q
     end
   end
-  if #fields > 0 then
-    local got = redis.call('HMGET', d, unpack(fields))
-    for i, q in ipairs(want) do
-      q[1][q[3]] = got[i] and tonumber(got[i]) or false
-      was[q[2] .. q[3]] = not got[i]
+  -- At most 1000 fields an HMGET: Lua's unpack takes only so many values (a message may make thousands of calls).
+  local i = 1
+  while i <= #fields do
+    local last = math.min(#fields, i + 999)
+    local got = redis.call('HMGET', d, unpack(fields, i, last))
+    for j = i, last do
+      local q = want[j]
+      local v = got[j - i + 1]
+      q[1][q[3]] = v and tonumber(v) or false
+      was[q[2] .. q[3]] = not v
     end
+    i = last + 1
   end
 end
 
@@ -607,15 +614,94 @@ local function dropMessage(e, cause)
   unTok = unTok - e.tokens
 end
 
+local function makesCall(e, c)
+  for _, k in ipairs(calls(e)) do
+    if k == c then
+      return true
+    end
+  end
+  return false
+end
+
+-- The newest unpinned message below sequence `below`, not removed, that made call c (false for none): the incoming
+-- ones first (they come after every stored one), then the stored ones, newest first, a page at a time.
+local function olderCaller(c, below)
+  local best = false
+  for _, r in ipairs(newUnpinned) do
+    if r.seq < below and r.kind == 'a' and not removed[r.seq] and makesCall(r, c) then
+      best = r.seq
+    end
+  end
+  if best then
+    return best
+  end
+  local hi = '(' .. string.format('%d', below)
+  while true do
+    local page = redis.call('ZREVRANGEBYSCORE', u, hi, '-inf', 'WITHSCORES', 'LIMIT', 0, 64)
+    if #page == 0 then
+      return false
+    end
+    for i = 1, #page, 2 do
+      local s = tonumber(page[i + 1])
+      local x = existing(s, page[i])
+      if x.kind == 'a' and not removed[s] and makesCall(x, c) then
+        return s
+      end
+      hi = '(' .. page[i + 1]
+    end
+  end
+end
+
+-- The newest tool message between sequences a and `below`, not removed, in the group of call c of assistant message a
+-- (false for none): the incoming ones first, then the stored ones, newest first, a page at a time.
+local function olderAnswer(a, c, below)
+  local best = false
+  for _, r in ipairs(newUnpinned) do
+    if r.seq > a and r.seq < below and r.kind == 'r' and not removed[r.seq] and rv[r.seq] == a and r.h[5] == c then
+      best = r.seq
+    end
+  end
+  if best then
+    return best
+  end
+  local hi = '(' .. string.format('%d', below)
+  while true do
+    local page = redis.call('ZREVRANGEBYSCORE', u, hi, '(' .. string.format('%d', a), 'WITHSCORES', 'LIMIT', 0, 64)
+    if #page == 0 then
+      return false
+    end
+    local candidates, reqs = {}, {}
+    for i = 1, #page, 2 do
+      local s = tonumber(page[i + 1])
+      local x = existing(s, page[i])
+      if x.kind == 'r' and not removed[s] then
+        candidates[#candidates + 1] = x
+        reqs[#reqs + 1] = {rv, 'r:', s}
+      end
+      hi = '(' .. page[i + 1]
+    end
+    load(reqs)
+    for _, x in ipairs(candidates) do
+      if rv[x.seq] == a and header(x)[5] == c then
+        return x.seq
+      end
+    end
+  end
+end
+
 -- Removes a message that is not removed with a group: an assistant message drops its ownerships (those it still
--- holds) and its groups; a tool message leaves the group it joined, if it is still the one in it.
+-- holds) and its groups; a tool message leaves the group it joined, if it is still the one in it. A call whose owner
+-- expired before an older message that made it (given a backdated timestamp) is owned by that message again, the
+-- newest stored one that made it, and a group whose tool message expired before an older one of the group holds that
+-- one again, as the window rule reads what is stored; any other removal takes the oldest unpinned message, below
+-- which none is stored.
 local function removeAlone(e, cause)
   dropMessage(e, cause)
   if e.kind == 'a' then
     for _, c in ipairs(calls(e)) do
       load({{ov, 'o:', c}})
       if ov[c] == e.seq then
-        put(ov, oDirty, c, false)
+        put(ov, oDirty, c, cause == 'EXPIRED' and olderCaller(c, e.seq) or false)
       end
       put(gv, gDirty, e.seq .. ':' .. c, false)
     end
@@ -635,7 +721,8 @@ local function removeAlone(e, cause)
       local k = a .. ':' .. c
       load({{gv, 'g:', k}, {cv, 'c:', c}})
       if gv[k] == e.seq then
-        put(gv, gDirty, k, 0)
+        -- An older tool message of the group is its tool message again when this one expired first.
+        put(gv, gDirty, k, cause == 'EXPIRED' and olderAnswer(a, c, e.seq) or 0)
       end
       put(rv, rDirty, e.seq, false)
     end

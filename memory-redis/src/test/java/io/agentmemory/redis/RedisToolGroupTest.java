@@ -3,6 +3,7 @@ package io.agentmemory.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.agentmemory.EvictionListener;
+import io.agentmemory.InvalidInputException;
 import io.agentmemory.MemoryStore;
 import io.agentmemory.Message;
 import io.agentmemory.RemovalCause;
@@ -14,6 +15,8 @@ import io.agentmemory.core.inmemory.InMemoryMemory;
 import io.agentmemory.spi.MemoryContext;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -26,7 +29,8 @@ import redis.clients.jedis.Jedis;
 
 /**
  * Tool-call groups whose call ids repeat across replies and whose tool messages arrive late: the append script keeps
- * them as memory-core's in-memory backend does (the same messages held and the same removals reported, step by step),
+ * them as memory-core's in-memory backend does (the same messages held and the same removals reported, step by step,
+ * pinned replies and messages that arrive expired, which max age removes out of sequence order, included),
  * and a session whose groups were written in the previous release's form ("c:<callId>") keeps working.
  */
 class RedisToolGroupTest {
@@ -60,6 +64,15 @@ class RedisToolGroupTest {
         return messages.stream().map(Message::id).toList();
     }
 
+    /** The ids of a window, or the error code when the pinned messages need more than {@code maxTokens}. */
+    private static List<String> window(MemoryStore store, int maxTokens) {
+        try {
+            return ids(store.contextWindow(maxTokens));
+        } catch (InvalidInputException e) {
+            return List.of(e.code().name());
+        }
+    }
+
     private static void compareRandomly(Retention retention, boolean listener, long seed) {
         Map<String, RemovalCause> redisRemoved = new HashMap<>();
         Map<String, RemovalCause> memoryRemoved = new HashMap<>();
@@ -80,14 +93,26 @@ class RedisToolGroupTest {
                     String content = "x".repeat(random.nextInt(6));
                     int kind = random.nextInt(7);
                     if (kind < 2) {
+                        Message calling = random.nextInt(4) == 0
+                                ? call(content, "call_" + random.nextInt(3), "call_" + (3 + random.nextInt(2)))
+                                : call(content, "call_" + random.nextInt(3));
+                        // Now and then a pinned one: its calls' tool messages are pinned until an unpinned reply
+                        // makes the call again.
                         batch.add(
-                                random.nextInt(4) == 0
-                                        ? call(content, "call_" + random.nextInt(3), "call_" + (3 + random.nextInt(2)))
-                                        : call(content, "call_" + random.nextInt(3)));
+                                random.nextInt(6) == 0
+                                        ? calling.toBuilder().pinned().build()
+                                        : calling);
                     } else if (kind < 5) {
                         batch.add(Message.tool("call_" + random.nextInt(5), content));
                     } else {
                         batch.add(Message.user(content));
+                    }
+                    if (retention.maxAge().isPresent() && random.nextInt(5) == 0) {
+                        // Expired when it arrives: removed out of sequence order, before older messages.
+                        Message last = batch.remove(batch.size() - 1);
+                        batch.add(last.toBuilder()
+                                .timestamp(Instant.now().minus(Duration.ofHours(2)))
+                                .build());
                     }
                 }
                 List<Message> fromRedis = batch.size() == 1 ? List.of(r.add(batch.get(0))) : r.addAll(batch);
@@ -95,7 +120,7 @@ class RedisToolGroupTest {
                 assertThat(ids(fromRedis)).isEqualTo(ids(fromMemory));
                 String at = "seed " + seed + ", step " + step + ", " + retention;
                 assertThat(ids(r.history())).as(at).isEqualTo(ids(m.history()));
-                assertThat(ids(r.contextWindow(12))).as(at).isEqualTo(ids(m.contextWindow(12)));
+                assertThat(window(r, 12)).as(at).isEqualTo(window(m, 12));
                 if (listener) {
                     assertThat(redisRemoved).as(at).isEqualTo(memoryRemoved);
                 }
@@ -111,7 +136,9 @@ class RedisToolGroupTest {
                 Retention.maxMessages(6),
                 Retention.maxTokens(12),
                 Retention.builder().overflow(6, 0.5).build(),
-                Retention.builder().maxMessages(5).maxTokens(14).build());
+                Retention.builder().maxMessages(5).maxTokens(14).build(),
+                Retention.builder().maxAge(Duration.ofHours(1)).maxMessages(4).build(),
+                Retention.builder().maxAge(Duration.ofHours(1)).maxTokens(14).build());
         long seed = 1;
         for (Retention retention : retentions) {
             for (int i = 0; i < 8; i++) {
@@ -134,6 +161,54 @@ class RedisToolGroupTest {
                     d,
                     ("c:" + callId).getBytes(StandardCharsets.UTF_8),
                     Long.toString(seq).getBytes()));
+        }
+    }
+
+    /**
+     * An assistant message making the most tool calls a message may make, each answered, is removed whole with its
+     * answers, by every kind of retention that looks at its group, with and without a listener, as the in-memory
+     * backend removes it; the session takes later appends.
+     */
+    @Test
+    void anAssistantMessageMakingTheMostToolCallsIsRemovedWhole() {
+        String[] ids = new String[Message.MAX_TOOL_CALLS];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = "call_" + i;
+        }
+        List<Message> conversation = new ArrayList<>();
+        conversation.add(call("many", ids));
+        for (String id : ids) {
+            conversation.add(Message.tool(id, "r"));
+        }
+        for (Retention retention : List.of(Retention.maxMessages(1), Retention.maxTokens(3))) {
+            for (boolean listener : new boolean[] {false, true}) {
+                Map<String, RemovalCause> redisRemoved = new HashMap<>();
+                Map<String, RemovalCause> memoryRemoved = new HashMap<>();
+                try (RedisMemory redis = redis(retention, listener ? recording(redisRemoved) : EvictionListener.NONE);
+                        InMemoryMemory memory = InMemoryMemory.builder()
+                                .tokenCounter(LENGTH)
+                                .retention(retention)
+                                .evictionListener(recording(memoryRemoved))
+                                .build()) {
+                    SessionKey key = SessionKey.of("acme", "many-" + UUID.randomUUID());
+                    MemoryStore r = redis.session(key);
+                    MemoryStore m = memory.session(key);
+                    r.addAll(conversation);
+                    m.addAll(conversation);
+                    Message next = Message.user("next");
+                    r.add(next);
+                    m.add(next);
+                    String at = retention + (listener ? ", with a listener" : "");
+                    assertThat(ids(r.history()))
+                            .as(at)
+                            .isEqualTo(ids(m.history()))
+                            .containsExactly(next.id());
+                    assertThat(memoryRemoved).as(at).hasSize(1 + ids.length);
+                    if (listener) {
+                        assertThat(redisRemoved).as(at).isEqualTo(memoryRemoved);
+                    }
+                }
+            }
         }
     }
 

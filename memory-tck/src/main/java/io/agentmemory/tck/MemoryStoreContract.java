@@ -1765,6 +1765,69 @@ public abstract class MemoryStoreContract {
         }
 
         /**
+         * Two replies make call_0 and the newer one expires first (its timestamp was given backdated): the older one,
+         * the newest stored message that made the call, owns it again. A tool message stored then answers it, in the
+         * window and under retention (its group is removed whole), and is not pinned, though a pinned message made
+         * the call before both.
+         */
+        @Test
+        void whenTheNewerOfTwoCallersExpiresFirstTheOlderOneOwnsTheCallAgain() {
+            Optional<Memory> memory = memoryEnforcing(
+                    Retention.builder()
+                            .maxAge(Duration.ofHours(1))
+                            .maxMessages(2)
+                            .build(),
+                    Capability.MAX_AGE,
+                    Capability.MAX_MESSAGES);
+            if (memory.isEmpty()) {
+                return;
+            }
+            for (boolean pinnedFirst : new boolean[] {false, true}) {
+                SessionKey key = newKey();
+                MemoryStore store = memory.get().session(key);
+                Instant now = clock.instant();
+                Message pinned = pinnedFirst
+                        ? store.add(assistantCalling(10, "call_0").toBuilder()
+                                .pinned()
+                                .timestamp(now)
+                                .build())
+                        : null;
+                Message older = store.add(assistantCalling(10, "call_0").toBuilder()
+                        .timestamp(now)
+                        .build());
+                Message newer = store.add(assistantCalling(10, "call_0").toBuilder()
+                        .timestamp(now.minus(Duration.ofHours(2)))
+                        .build());
+                assertThat(listener.events(key)).containsExactly(new Event(key, List.of(newer), RemovalCause.EXPIRED));
+                Message result =
+                        store.add(toolOf("call_0", 5).toBuilder().timestamp(now).build());
+                List<Message> window = new ArrayList<>();
+                if (pinned != null) {
+                    window.add(pinned);
+                }
+                window.add(older);
+                window.add(result);
+                assertThat(store.contextWindow(1000))
+                        .as("pinned first: %s", pinnedFirst)
+                        .containsExactlyElementsOf(window);
+                Message user =
+                        store.add(userOf("u", 5).toBuilder().timestamp(now).build());
+                assertThat(listener.events(key))
+                        .as("pinned first: %s", pinnedFirst)
+                        .containsExactly(
+                                new Event(key, List.of(newer), RemovalCause.EXPIRED),
+                                new Event(key, List.of(older, result), RemovalCause.SIZE));
+                List<Message> kept = new ArrayList<>();
+                if (pinned != null) {
+                    kept.add(pinned);
+                }
+                kept.add(user);
+                assertThat(store.history()).as("pinned first: %s", pinnedFirst).containsExactlyElementsOf(kept);
+                assertEventsWellFormed(key);
+            }
+        }
+
+        /**
          * An unpinned reply that makes a pinned message's call again (call_0 in every reply) owns the call: its tool
          * message is not pinned and goes with it. A tool message of that call arriving once the reply is gone answers
          * the newest stored message that made the call, the pinned one, and is pinned with it.

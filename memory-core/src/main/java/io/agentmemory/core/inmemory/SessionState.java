@@ -12,6 +12,7 @@ import io.agentmemory.core.backend.BackendSupport;
 import io.agentmemory.core.window.ContextWindows;
 import io.agentmemory.internal.Checks;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -53,11 +54,17 @@ final class SessionState {
     /**
      * The tool-call groups of the unpinned messages. A tool message answers the newest assistant message stored
      * before it that made its call (call ids may repeat across replies), as in the window rule; of several tool
-     * messages answering one call, the newest is the one in the group.
+     * messages answering one call, the newest is the one in the group. By call id, the stored unpinned messages that
+     * made the call, oldest first: the newest is the call's owner, and an older one owns it again when a newer one is
+     * removed first (expired by a backdated timestamp), as the window rule reads what is stored.
      */
-    private final Map<String, Long> unpinnedCallOwner = new HashMap<>();
-    /** The tool message in each call's group, by the assistant message's sequence and the call id. */
-    private final Map<GroupCall, Long> unpinnedResultByCall = new HashMap<>();
+    private final Map<String, ArrayDeque<Long>> unpinnedCallers = new HashMap<>();
+    /**
+     * The stored tool messages answering each call of an assistant message, oldest first, by the assistant message's
+     * sequence and the call id: the newest is the one in the call's group (an older one is again when a newer one
+     * expires first).
+     */
+    private final Map<GroupCall, ArrayDeque<Long>> unpinnedResultByCall = new HashMap<>();
     /** The group call each unpinned tool message answered when it was stored. */
     private final Map<Long, GroupCall> unpinnedCallOfResult = new HashMap<>();
     /** Whether the ring is also in timestamp order, so that expired messages form a prefix. */
@@ -342,13 +349,15 @@ final class SessionState {
             unpinnedToolMessages++;
         }
         for (ToolCall call : m.toolCalls()) {
-            unpinnedCallOwner.put(call.id(), m.sequence());
+            unpinnedCallers.computeIfAbsent(call.id(), c -> new ArrayDeque<>()).addLast(m.sequence());
         }
         m.toolCallId().ifPresent(callId -> {
-            Long assistant = unpinnedCallOwner.get(callId);
+            Long assistant = unpinnedCallOwner(callId);
             if (assistant != null) {
                 GroupCall groupCall = new GroupCall(assistant, callId);
-                unpinnedResultByCall.put(groupCall, m.sequence());
+                unpinnedResultByCall
+                        .computeIfAbsent(groupCall, g -> new ArrayDeque<>())
+                        .addLast(m.sequence());
                 unpinnedCallOfResult.put(m.sequence(), groupCall);
             }
         });
@@ -360,13 +369,19 @@ final class SessionState {
         }
     }
 
+    /** The newest stored unpinned message that made call {@code callId}, or null. */
+    private Long unpinnedCallOwner(String callId) {
+        ArrayDeque<Long> callers = unpinnedCallers.get(callId);
+        return callers == null ? null : callers.peekLast();
+    }
+
     /** Whether the newest stored message that made call {@code callId} is pinned. */
     private boolean answersPinned(String callId) {
         Long pinnedOwner = pinnedCallOwner.get(callId);
         if (pinnedOwner == null) {
             return false;
         }
-        Long unpinnedOwner = unpinnedCallOwner.get(callId);
+        Long unpinnedOwner = unpinnedCallOwner(callId);
         return unpinnedOwner == null || unpinnedOwner < pinnedOwner;
     }
 
@@ -377,24 +392,36 @@ final class SessionState {
             unpinnedToolMessages--;
         }
         for (ToolCall call : m.toolCalls()) {
-            unpinnedCallOwner.remove(call.id(), m.sequence());
+            ArrayDeque<Long> callers = unpinnedCallers.get(call.id());
+            // Usually the oldest: retention removes the oldest first, but for expiry by backdated timestamps.
+            callers.removeFirstOccurrence(m.sequence());
+            if (callers.isEmpty()) {
+                unpinnedCallers.remove(call.id());
+            }
             unpinnedResultByCall.remove(new GroupCall(m.sequence(), call.id()));
         }
         GroupCall answered = unpinnedCallOfResult.remove(m.sequence());
         if (answered != null) {
-            unpinnedResultByCall.remove(answered, m.sequence());
+            ArrayDeque<Long> answers = unpinnedResultByCall.get(answered);
+            if (answers != null) {
+                answers.removeFirstOccurrence(m.sequence());
+                if (answers.isEmpty()) {
+                    unpinnedResultByCall.remove(answered);
+                }
+            }
         }
     }
 
     private void clearGroups() {
-        unpinnedCallOwner.clear();
+        unpinnedCallers.clear();
         unpinnedResultByCall.clear();
         unpinnedCallOfResult.clear();
     }
 
     /** The sequence of the tool message in the group of {@code call} of the assistant message {@code m}, or null. */
     private Long resultOf(Message m, ToolCall call) {
-        return unpinnedResultByCall.get(new GroupCall(m.sequence(), call.id()));
+        ArrayDeque<Long> answers = unpinnedResultByCall.get(new GroupCall(m.sequence(), call.id()));
+        return answers == null ? null : answers.peekLast();
     }
 
     /** Removes what retention asks for, into {@code removed}, each cause's messages in chronological order. */
