@@ -56,11 +56,10 @@ import java.util.TreeSet;
  * <p>Whether the oldest group holds the newest message is decided from the loaded headers, or else by the next
  * unpinned header after the group's newest tool message ({@link Dialect#headersAfter} with one row).
  *
- * <p>The in-memory backend pairs a tool message with the assistant message current when it was stored; the rule here
- * is over what is stored. They differ only when a newer assistant message with the same call id, or the newer of two
- * tool messages answering one call, was removed in an earlier write while the older one stayed, which only
- * {@link io.agentmemory.Retention#maxAge()} over out-of-order timestamps does: the older one then takes its place
- * here, where the in-memory backend leaves the call without an answer.
+ * <p>The rule is over what is stored, as in every backend: when a newer assistant message with the same call id, or
+ * the newer of two tool messages answering one call, was removed in an earlier write while the older one stayed
+ * (which only {@link io.agentmemory.Retention#maxAge()} over out-of-order timestamps does), the older one takes its
+ * place.
  */
 final class RetentionPlan {
     private static final int MAX_PAGE = 4096;
