@@ -623,70 +623,60 @@ local function makesCall(e, c)
   return false
 end
 
--- The newest unpinned message below sequence `below`, not removed, that made call c (false for none): the incoming
--- ones first (they come after every stored one), then the stored ones, newest first, a page at a time.
-local function olderCaller(c, below)
+-- The newest unpinned message of `kind` with a sequence in (above, below), not removed, that `matches` (false for
+-- none): the incoming ones first (they come after every stored one), then the stored ones, newest first, a page at a
+-- time; `prepare`, if given, reads what `matches` needs of a page's candidates first.
+local function newestBetween(above, below, kind, matches, prepare)
   local best = false
   for _, r in ipairs(newUnpinned) do
-    if r.seq < below and r.kind == 'a' and not removed[r.seq] and makesCall(r, c) then
+    if r.seq > above and r.seq < below and r.kind == kind and not removed[r.seq] and matches(r) then
       best = r.seq
     end
   end
   if best then
     return best
   end
-  local hi = '(' .. string.format('%d', below)
+  local hi, lo = '(' .. string.format('%d', below), '(' .. string.format('%d', above)
   while true do
-    local page = redis.call('ZREVRANGEBYSCORE', u, hi, '-inf', 'WITHSCORES', 'LIMIT', 0, 64)
+    local page = redis.call('ZREVRANGEBYSCORE', u, hi, lo, 'WITHSCORES', 'LIMIT', 0, 64)
     if #page == 0 then
       return false
     end
+    local candidates = {}
     for i = 1, #page, 2 do
       local s = tonumber(page[i + 1])
       local x = existing(s, page[i])
-      if x.kind == 'a' and not removed[s] and makesCall(x, c) then
-        return s
-      end
-      hi = '(' .. page[i + 1]
-    end
-  end
-end
-
--- The newest tool message between sequences a and `below`, not removed, in the group of call c of assistant message a
--- (false for none): the incoming ones first, then the stored ones, newest first, a page at a time.
-local function olderAnswer(a, c, below)
-  local best = false
-  for _, r in ipairs(newUnpinned) do
-    if r.seq > a and r.seq < below and r.kind == 'r' and not removed[r.seq] and rv[r.seq] == a and r.h[5] == c then
-      best = r.seq
-    end
-  end
-  if best then
-    return best
-  end
-  local hi = '(' .. string.format('%d', below)
-  while true do
-    local page = redis.call('ZREVRANGEBYSCORE', u, hi, '(' .. string.format('%d', a), 'WITHSCORES', 'LIMIT', 0, 64)
-    if #page == 0 then
-      return false
-    end
-    local candidates, reqs = {}, {}
-    for i = 1, #page, 2 do
-      local s = tonumber(page[i + 1])
-      local x = existing(s, page[i])
-      if x.kind == 'r' and not removed[s] then
+      if x.kind == kind and not removed[s] then
         candidates[#candidates + 1] = x
-        reqs[#reqs + 1] = {rv, 'r:', s}
       end
       hi = '(' .. page[i + 1]
     end
-    load(reqs)
+    if prepare then
+      prepare(candidates)
+    end
     for _, x in ipairs(candidates) do
-      if rv[x.seq] == a and header(x)[5] == c then
+      if matches(x) then
         return x.seq
       end
     end
   end
+end
+
+-- The newest assistant message below sequence `below` that made call c, or false.
+local function olderCaller(c, below)
+  return newestBetween(0, below, 'a', function(x) return makesCall(x, c) end)
+end
+
+-- The newest tool message between sequences a and `below` in the group of call c of assistant message a, or false.
+local function olderAnswer(a, c, below)
+  return newestBetween(a, below, 'r', function(x) return rv[x.seq] == a and header(x)[5] == c end,
+    function(xs)
+      local reqs = {}
+      for _, x in ipairs(xs) do
+        reqs[#reqs + 1] = {rv, 'r:', x.seq}
+      end
+      load(reqs)
+    end)
 end
 
 -- Removes a message that is not removed with a group: an assistant message drops its ownerships (those it still
