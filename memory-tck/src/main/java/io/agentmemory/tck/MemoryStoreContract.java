@@ -1828,6 +1828,54 @@ public abstract class MemoryStoreContract {
         }
 
         /**
+         * A call answered twice, the newer answer given a backdated timestamp: max age removes it alone, and the older
+         * answer is the group's again, so the group then goes whole, in the same write as here or a later one.
+         */
+        @Test
+        void whenAGroupsToolMessageExpiresFirstTheOlderAnswerIsTheGroupsAgain() {
+            Optional<Memory> memory = memoryEnforcing(
+                    Retention.builder()
+                            .maxAge(Duration.ofHours(1))
+                            .maxMessages(2)
+                            .build(),
+                    Capability.MAX_AGE,
+                    Capability.MAX_MESSAGES);
+            if (memory.isEmpty()) {
+                return;
+            }
+            for (boolean sameWrite : new boolean[] {true, false}) {
+                SessionKey key = newKey();
+                MemoryStore store = memory.get().session(key);
+                Instant now = clock.instant();
+                Message calling = store.add(assistantCalling(10, "call_0").toBuilder()
+                        .timestamp(now)
+                        .build());
+                Message older =
+                        store.add(toolOf("call_0", 5).toBuilder().timestamp(now).build());
+                Message newer = toolOf("call_0", 5).toBuilder()
+                        .timestamp(now.minus(Duration.ofHours(2)))
+                        .build();
+                Message user = userOf("u", 5).toBuilder().timestamp(now).build();
+                List<Message> stored = new ArrayList<>();
+                if (sameWrite) {
+                    stored.addAll(store.addAll(List.of(newer, user)));
+                } else {
+                    stored.add(store.add(newer));
+                    stored.add(store.add(user));
+                }
+                assertThat(listener.events(key))
+                        .as("in the same write: %s", sameWrite)
+                        .containsExactly(
+                                new Event(key, List.of(stored.get(0)), RemovalCause.EXPIRED),
+                                new Event(key, List.of(calling, older), RemovalCause.SIZE));
+                assertThat(store.history())
+                        .as("in the same write: %s", sameWrite)
+                        .containsExactly(stored.get(1));
+                assertEventsWellFormed(key);
+            }
+        }
+
+        /**
          * An unpinned reply that makes a pinned message's call again (call_0 in every reply) owns the call: its tool
          * message is not pinned and goes with it. A tool message of that call arriving once the reply is gone answers
          * the newest stored message that made the call, the pinned one, and is pinned with it.

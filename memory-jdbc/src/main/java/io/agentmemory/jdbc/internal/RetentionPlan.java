@@ -33,8 +33,9 @@ import java.util.TreeSet;
  * {@code c} of the assistant message at sequence {@code a} is the newest unpinned tool message answering {@code c}
  * with a sequence number in {@code (a, next)}, where {@code next} is the next unpinned assistant message after
  * {@code a} that made call {@code c} (or none). Groups are worked out on the session as stored when the plan starts
- * (rows planned for removal included, as they are still stored), and a group whose tool message is planned for
- * removal already (an expired tool message, say) has none left, as in the in-memory backend. Each is found with at
+ * (rows planned for removal included, as they are still stored), and when a group's tool message is planned for
+ * removal already (an expired tool message, say), the newest older tool message of the group takes its place, as in
+ * the in-memory backend. Each is found with at
  * most three bounded lookups per call, whatever the session's length:
  *
  * <ol>
@@ -328,12 +329,19 @@ final class RetentionPlan {
         }
     }
 
-    /** The tool messages of {@code h}'s group not planned for removal. */
+    /**
+     * The tool messages of {@code h}'s group not planned for removal: for each call, its tool message, or, when that
+     * one is planned for removal already, the newest older one of the group that is not.
+     */
     private List<Header> remainingGroup(Header h) throws SQLException {
         List<Header> results = new ArrayList<>();
         for (Header answer : group(h)) {
-            if (!removed.containsKey(answer.seq())) {
-                results.add(answer);
+            Header current = answer;
+            while (current != null && removed.containsKey(current.seq())) {
+                current = newestAnswer(current.toolCallId(), h.seq(), current.seq());
+            }
+            if (current != null) {
+                results.add(current);
             }
         }
         return results;
