@@ -623,9 +623,31 @@ local function makesCall(e, c)
   return false
 end
 
+-- Every stored unpinned message with a sequence up to removedPrefix is removed by this call: expiry of a session
+-- left idle takes its oldest messages, and nothing below them needs to be read again.
+local removedPrefix, storedAllRemoved = 0, false
+local function advanceRemovedPrefix()
+  while not storedAllRemoved do
+    local page = redis.call('ZRANGEBYSCORE', u, '(' .. string.format('%d', removedPrefix), '+inf', 'WITHSCORES',
+      'LIMIT', 0, 64)
+    if #page == 0 then
+      storedAllRemoved = true
+      break
+    end
+    for i = 2, #page, 2 do
+      local seqAt = tonumber(page[i])
+      if not removed[seqAt] then
+        return removedPrefix
+      end
+      removedPrefix = seqAt
+    end
+  end
+  return removedPrefix
+end
+
 -- The newest unpinned message of `kind` with a sequence in (above, below), not removed, that `matches` (false for
--- none): the incoming ones first (they come after every stored one), then the stored ones, newest first, a page at a
--- time; `prepare`, if given, reads what `matches` needs of a page's candidates first.
+-- none): the incoming ones first (they come after every stored one), then the stored ones above the removed prefix,
+-- newest first, a page at a time; `prepare`, if given, reads what `matches` needs of a page's candidates first.
 local function newestBetween(above, below, kind, matches, prepare)
   local best = false
   for _, r in ipairs(newUnpinned) do
@@ -635,6 +657,10 @@ local function newestBetween(above, below, kind, matches, prepare)
   end
   if best then
     return best
+  end
+  above = math.max(above, advanceRemovedPrefix())
+  if storedAllRemoved or above + 1 >= below then
+    return false
   end
   local hi, lo = '(' .. string.format('%d', below), '(' .. string.format('%d', above)
   while true do
@@ -663,8 +689,45 @@ local function newestBetween(above, below, kind, matches, prepare)
 end
 
 -- The newest assistant message below sequence `below` that made call c, or false.
+-- The stored unpinned assistant messages that made each call, by call id, ascending; read whole (one pass over the
+-- unpinned index and the assistant messages' headers) the first time an expired owner has stored messages below it,
+-- so that the search costs one pass, not one per call: an expired message can make a thousand calls.
+local storedCallers
 local function olderCaller(c, below)
-  return newestBetween(0, below, 'a', function(x) return makesCall(x, c) end)
+  for i = #newUnpinned, 1, -1 do
+    local r = newUnpinned[i]
+    if r.seq < below and r.kind == 'a' and not removed[r.seq] and makesCall(r, c) then
+      return r.seq
+    end
+  end
+  if advanceRemovedPrefix() + 1 >= below or storedAllRemoved then
+    return false
+  end
+  if not storedCallers then
+    storedCallers = {}
+    local members = redis.call('ZRANGEBYSCORE', u, '(' .. string.format('%d', removedPrefix), '+inf', 'WITHSCORES')
+    for i = 1, #members, 2 do
+      local x = existing(tonumber(members[i + 1]), members[i])
+      if x.kind == 'a' then
+        for _, k in ipairs(calls(x)) do
+          local list = storedCallers[k]
+          if not list then
+            list = {}
+            storedCallers[k] = list
+          end
+          list[#list + 1] = x.seq
+        end
+      end
+    end
+  end
+  local list = storedCallers[c] or {}
+  for i = #list, 1, -1 do
+    local seqAt = list[i]
+    if seqAt < below and not removed[seqAt] then
+      return seqAt
+    end
+  end
+  return false
 end
 
 -- The newest tool message between sequences a and `below` in the group of call c of assistant message a, or false.

@@ -1,0 +1,115 @@
+package io.agentmemory.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.agentmemory.EvictionListener;
+import io.agentmemory.MemoryStore;
+import io.agentmemory.Message;
+import io.agentmemory.Retention;
+import io.agentmemory.SessionKey;
+import io.agentmemory.ToolCall;
+import io.agentmemory.spi.MemoryContext;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
+
+/**
+ * What max age costs the append script when it removes many assistant messages that make calls, counted in the
+ * server's own commands (deterministic, unlike time): finding whether an older stored message made an expired
+ * owner's call reads each stored message at most once a write, never once for each expired message or each call.
+ */
+class RedisExpiryCostTest {
+    private static final String PREFIX = TestRedis.newPrefix("expiry-cost");
+
+    @AfterAll
+    static void deleteKeys() {
+        TestRedis.deleteKeys(TestRedis.url(), PREFIX);
+    }
+
+    /** The commands the server ran so far that read a sorted set's range or a hash's fields. */
+    private static long reads() {
+        long total = 0;
+        try (Jedis jedis = new Jedis(URI.create(TestRedis.url()), 5000)) {
+            String stats = jedis.info("commandstats");
+            for (String command : List.of("zrange", "zrangebyscore", "zrevrangebyscore", "hget", "hmget")) {
+                Matcher m =
+                        Pattern.compile("cmdstat_" + command + ":calls=(\\d+)").matcher(stats);
+                if (m.find()) {
+                    total += Long.parseLong(m.group(1));
+                }
+            }
+        }
+        return total;
+    }
+
+    private static void store(MemoryStore store, int n, Instant at) {
+        List<Message> batch = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            batch.add(Message.assistant("a", List.of(new ToolCall("x" + i, "f", "{}"))).toBuilder()
+                    .timestamp(at)
+                    .build());
+            if (batch.size() == 500 || i == n - 1) {
+                store.addAll(batch);
+                batch.clear();
+            }
+        }
+    }
+
+    /** A session left idle past its max age: 2,000 assistant messages, each making a call of its own, expire at once. */
+    @Test
+    void assistantMessagesExpiringTogetherAreReadOnce() {
+        RedisExpiryDifferentialTest.MovableClock clock = new RedisExpiryDifferentialTest.MovableClock();
+        try (RedisMemory redis = RedisMemory.open(
+                TestRedis.settings(PREFIX),
+                new MemoryContext(clock, m -> 1, Retention.maxAge(Duration.ofHours(1)), EvictionListener.NONE))) {
+            MemoryStore store = redis.session(SessionKey.of("acme", "idle-" + UUID.randomUUID()));
+            store(store, 2000, clock.now);
+            clock.now = clock.now.plus(Duration.ofHours(2));
+            long before = reads();
+            store.add(Message.user("back").toBuilder().timestamp(clock.now).build());
+            long reads = reads() - before;
+            assertThat(store.count()).isEqualTo(1);
+            // A few a message (its header, its group's fields, whether a stored message is left below it); reading
+            // every
+            // message below each expired one took about 40,000.
+            assertThat(reads)
+                    .as("reads by the append that expired 2,000 messages")
+                    .isLessThan(5 * 2000);
+        }
+    }
+
+    /** One message making the most calls arrives expired above 3,000 stored assistant messages that made none of them. */
+    @Test
+    void anExpiredMessageMakingTheMostCallsReadsTheStoredMessagesOnce() {
+        try (RedisMemory redis = RedisMemory.open(
+                TestRedis.settings(PREFIX),
+                new MemoryContext(
+                        java.time.Clock.systemUTC(),
+                        m -> 1,
+                        Retention.maxAge(Duration.ofHours(1)),
+                        EvictionListener.NONE))) {
+            MemoryStore store = redis.session(SessionKey.of("acme", "many-" + UUID.randomUUID()));
+            store(store, 3000, Instant.now());
+            List<ToolCall> calls = new ArrayList<>();
+            for (int i = 0; i < Message.MAX_TOOL_CALLS; i++) {
+                calls.add(new ToolCall("call_" + i, "f", "{}"));
+            }
+            long before = reads();
+            store.add(Message.assistant("old", calls).toBuilder()
+                    .timestamp(Instant.now().minus(Duration.ofHours(2)))
+                    .build());
+            long reads = reads() - before;
+            assertThat(store.count()).isEqualTo(3000);
+            // Each stored message's header once, for all 1,024 calls; once for each call took about 52,000.
+            assertThat(reads).as("reads by the append of the expired message").isLessThan(2 * 3000);
+        }
+    }
+}
