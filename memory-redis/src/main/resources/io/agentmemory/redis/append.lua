@@ -693,16 +693,7 @@ end
 -- unpinned index and the assistant messages' headers) the first time an expired owner has stored messages below it,
 -- so that the search costs one pass, not one per call: an expired message can make a thousand calls.
 local storedCallers
-local function olderCaller(c, below)
-  for i = #newUnpinned, 1, -1 do
-    local r = newUnpinned[i]
-    if r.seq < below and r.kind == 'a' and not removed[r.seq] and makesCall(r, c) then
-      return r.seq
-    end
-  end
-  if advanceRemovedPrefix() + 1 >= below or storedAllRemoved then
-    return false
-  end
+local function readStoredCallers()
   if not storedCallers then
     storedCallers = {}
     local members = redis.call('ZRANGEBYSCORE', u, '(' .. string.format('%d', removedPrefix), '+inf', 'WITHSCORES')
@@ -720,7 +711,20 @@ local function olderCaller(c, below)
       end
     end
   end
-  local list = storedCallers[c] or {}
+  return storedCallers
+end
+
+local function olderCaller(c, below)
+  for i = #newUnpinned, 1, -1 do
+    local r = newUnpinned[i]
+    if r.seq < below and r.kind == 'a' and not removed[r.seq] and makesCall(r, c) then
+      return r.seq
+    end
+  end
+  if advanceRemovedPrefix() + 1 >= below or storedAllRemoved then
+    return false
+  end
+  local list = readStoredCallers()[c] or {}
   for i = #list, 1, -1 do
     local seqAt = list[i]
     if seqAt < below and not removed[seqAt] then
@@ -728,6 +732,55 @@ local function olderCaller(c, below)
     end
   end
   return false
+end
+
+-- Gives the tool messages that answered call c of assistant message a, which expired before the older message
+-- `to` that made the call, to `to`: the newest stored message before them that made their call. They lie between a
+-- and the next message that made the call; `except` is the group's own, which goes with a.
+local function moveAnswers(a, to, c, except)
+  local bound = math.huge
+  for _, seqAt in ipairs(readStoredCallers()[c] or {}) do
+    if seqAt > a then
+      bound = seqAt
+      break
+    end
+  end
+  local candidates = {}
+  for _, r in ipairs(newUnpinned) do
+    if r.seq > a and r.seq < bound then
+      if r.kind == 'a' and makesCall(r, c) then
+        bound = r.seq
+      elseif r.kind == 'r' then
+        candidates[#candidates + 1] = r
+      end
+    end
+  end
+  local hi = bound == math.huge and '+inf' or '(' .. string.format('%d', bound)
+  local members = redis.call('ZRANGEBYSCORE', u, '(' .. string.format('%d', a), hi, 'WITHSCORES')
+  for i = 1, #members, 2 do
+    local x = existing(tonumber(members[i + 1]), members[i])
+    if x.kind == 'r' then
+      candidates[#candidates + 1] = x
+    end
+  end
+  local reqs = {}
+  for _, x in ipairs(candidates) do
+    reqs[#reqs + 1] = {rv, 'r:', x.seq}
+  end
+  load(reqs)
+  local newestMoved = false
+  for _, x in ipairs(candidates) do
+    if x.seq < bound and x.seq ~= except and not removed[x.seq] and rv[x.seq] == a and header(x)[5] == c then
+      put(rv, rDirty, x.seq, to)
+      if not newestMoved or x.seq > newestMoved then
+        newestMoved = x.seq
+      end
+    end
+  end
+  if newestMoved then
+    -- Newer than every tool message of the group of `to`: it is that group's now.
+    put(gv, gDirty, to .. ':' .. c, newestMoved)
+  end
 end
 
 -- The newest tool message between sequences a and `below` in the group of call c of assistant message a, or false.
@@ -753,8 +806,13 @@ local function removeAlone(e, cause)
   if e.kind == 'a' then
     for _, c in ipairs(calls(e)) do
       load({{ov, 'o:', c}})
+      local previous = cause == 'EXPIRED' and olderCaller(c, e.seq) or false
       if ov[c] == e.seq then
-        put(ov, oDirty, c, cause == 'EXPIRED' and olderCaller(c, e.seq) or false)
+        put(ov, oDirty, c, previous)
+      end
+      if previous then
+        local own = gv[e.seq .. ':' .. c]
+        moveAnswers(e.seq, previous, c, own and own > 0 and own or nil)
       end
       put(gv, gDirty, e.seq .. ':' .. c, false)
     end

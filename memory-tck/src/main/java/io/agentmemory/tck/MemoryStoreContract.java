@@ -1828,6 +1828,54 @@ public abstract class MemoryStoreContract {
         }
 
         /**
+         * Two replies make call_0; the newer one, backdated, has two answers and expires first, with its group's (the
+         * newer) answer. Its older answer then answers the older reply, the newest stored message before it that made
+         * the call, and goes with it.
+         */
+        @Test
+        void anAnswerOfAnExpiredCallerAnswersTheOlderCallerThen() {
+            Optional<Memory> memory = memoryEnforcing(
+                    Retention.builder()
+                            .maxAge(Duration.ofHours(1))
+                            .maxMessages(4)
+                            .build(),
+                    Capability.MAX_AGE,
+                    Capability.MAX_MESSAGES);
+            if (memory.isEmpty()) {
+                return;
+            }
+            SessionKey key = newKey();
+            MemoryStore store = memory.get().session(key);
+            Instant now = clock.instant();
+            Message older = store.add(
+                    assistantCalling(10, "call_0").toBuilder().timestamp(now).build());
+            Message newer = store.add(assistantCalling(10, "call_0").toBuilder()
+                    .timestamp(now.minus(Duration.ofMinutes(50)))
+                    .build());
+            Message first =
+                    store.add(toolOf("call_0", 5).toBuilder().timestamp(now).build());
+            Message second =
+                    store.add(toolOf("call_0", 5).toBuilder().timestamp(now).build());
+            clock.advance(Duration.ofMinutes(15));
+            List<Message> users = new ArrayList<>();
+            users.add(store.add(
+                    userOf("u1", 5).toBuilder().timestamp(clock.instant()).build()));
+            assertThat(listener.events(key))
+                    .containsExactly(new Event(key, List.of(newer, second), RemovalCause.EXPIRED));
+            assertThat(store.contextWindow(1000)).containsExactly(older, first, users.get(0));
+            users.add(store.add(
+                    userOf("u2", 5).toBuilder().timestamp(clock.instant()).build()));
+            users.add(store.add(
+                    userOf("u3", 5).toBuilder().timestamp(clock.instant()).build()));
+            assertThat(listener.events(key))
+                    .containsExactly(
+                            new Event(key, List.of(newer, second), RemovalCause.EXPIRED),
+                            new Event(key, List.of(older, first), RemovalCause.SIZE));
+            assertThat(store.history()).containsExactlyElementsOf(users);
+            assertEventsWellFormed(key);
+        }
+
+        /**
          * A call answered twice, the newer answer given a backdated timestamp: max age removes it alone, and the older
          * answer is the group's again, so the group then goes whole, in the same write as here or a later one.
          */

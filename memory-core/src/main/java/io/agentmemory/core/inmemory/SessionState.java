@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -55,10 +56,11 @@ final class SessionState {
      * The tool-call groups of the unpinned messages. A tool message answers the newest assistant message stored
      * before it that made its call (call ids may repeat across replies), as in the window rule; of several tool
      * messages answering one call, the newest is the one in the group. By call id, the stored unpinned messages that
-     * made the call, oldest first: the newest is the call's owner, and an older one owns it again when a newer one is
-     * removed first (expired by a backdated timestamp), as the window rule reads what is stored.
+     * made the call: the newest is the call's owner. The rule reads what is stored, as the window rule does: when a
+     * caller is removed before an older one (expired by a backdated timestamp), the older one owns the call again if
+     * the removed one did, and the tool messages that answered the removed one answer it.
      */
-    private final Map<String, ArrayDeque<Long>> unpinnedCallers = new HashMap<>();
+    private final Map<String, TreeSet<Long>> unpinnedCallers = new HashMap<>();
     /**
      * The stored tool messages answering each call of an assistant message, oldest first, by the assistant message's
      * sequence and the call id: the newest is the one in the call's group (an older one is again when a newer one
@@ -349,7 +351,7 @@ final class SessionState {
             unpinnedToolMessages++;
         }
         for (ToolCall call : m.toolCalls()) {
-            unpinnedCallers.computeIfAbsent(call.id(), c -> new ArrayDeque<>()).addLast(m.sequence());
+            unpinnedCallers.computeIfAbsent(call.id(), c -> new TreeSet<>()).add(m.sequence());
         }
         m.toolCallId().ifPresent(callId -> {
             Long assistant = unpinnedCallOwner(callId);
@@ -371,8 +373,8 @@ final class SessionState {
 
     /** The newest stored unpinned message that made call {@code callId}, or null. */
     private Long unpinnedCallOwner(String callId) {
-        ArrayDeque<Long> callers = unpinnedCallers.get(callId);
-        return callers == null ? null : callers.peekLast();
+        TreeSet<Long> callers = unpinnedCallers.get(callId);
+        return callers == null ? null : callers.last();
     }
 
     /** Whether the newest stored message that made call {@code callId} is pinned. */
@@ -392,13 +394,29 @@ final class SessionState {
             unpinnedToolMessages--;
         }
         for (ToolCall call : m.toolCalls()) {
-            ArrayDeque<Long> callers = unpinnedCallers.get(call.id());
-            // Usually the oldest: retention removes the oldest first, but for expiry by backdated timestamps.
-            callers.removeFirstOccurrence(m.sequence());
+            TreeSet<Long> callers = unpinnedCallers.get(call.id());
+            // Usually the oldest, with none before it: retention removes the oldest first, but for expiry by
+            // backdated timestamps.
+            Long previous = callers.lower(m.sequence());
+            callers.remove(m.sequence());
             if (callers.isEmpty()) {
                 unpinnedCallers.remove(call.id());
             }
-            unpinnedResultByCall.remove(new GroupCall(m.sequence(), call.id()));
+            ArrayDeque<Long> answers = unpinnedResultByCall.remove(new GroupCall(m.sequence(), call.id()));
+            if (answers != null) {
+                GroupCall to = previous == null ? null : new GroupCall(previous, call.id());
+                for (Long answer : answers) {
+                    if (to == null) {
+                        unpinnedCallOfResult.remove(answer);
+                    } else {
+                        // Newer than every tool message of the previous caller's group: the order stays.
+                        unpinnedResultByCall
+                                .computeIfAbsent(to, g -> new ArrayDeque<>())
+                                .addLast(answer);
+                        unpinnedCallOfResult.put(answer, to);
+                    }
+                }
+            }
         }
         GroupCall answered = unpinnedCallOfResult.remove(m.sequence());
         if (answered != null) {
