@@ -9,6 +9,7 @@ import io.agentmemory.Retention;
 import io.agentmemory.SessionKey;
 import io.agentmemory.ToolCall;
 import io.agentmemory.spi.MemoryContext;
+import io.agentmemory.tck.MutableClock;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -66,15 +67,16 @@ class RedisExpiryCostTest {
     /** A session left idle past its max age: 2,000 assistant messages, each making a call of its own, expire at once. */
     @Test
     void assistantMessagesExpiringTogetherAreReadOnce() {
-        RedisExpiryDifferentialTest.MovableClock clock = new RedisExpiryDifferentialTest.MovableClock();
+        MutableClock clock = new MutableClock(Instant.parse("2030-01-01T00:00:00Z"));
         try (RedisMemory redis = RedisMemory.open(
                 TestRedis.settings(PREFIX),
                 new MemoryContext(clock, m -> 1, Retention.maxAge(Duration.ofHours(1)), EvictionListener.NONE))) {
             MemoryStore store = redis.session(SessionKey.of("acme", "idle-" + UUID.randomUUID()));
-            store(store, 2000, clock.now);
-            clock.now = clock.now.plus(Duration.ofHours(2));
+            store(store, 2000, clock.instant());
+            clock.advance(Duration.ofHours(2));
             long before = reads();
-            store.add(Message.user("back").toBuilder().timestamp(clock.now).build());
+            store.add(
+                    Message.user("back").toBuilder().timestamp(clock.instant()).build());
             long reads = reads() - before;
             assertThat(store.count()).isEqualTo(1);
             // A few a message (its header, its group's fields, whether a stored message is left below it); reading

@@ -12,11 +12,9 @@ import io.agentmemory.TokenCounter;
 import io.agentmemory.ToolCall;
 import io.agentmemory.core.inmemory.InMemoryMemory;
 import io.agentmemory.spi.MemoryContext;
-import java.time.Clock;
+import io.agentmemory.tck.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -40,25 +38,6 @@ class RedisExpiryDifferentialTest {
     @AfterAll
     static void deleteKeys() {
         TestRedis.deleteKeys(TestRedis.url(), PREFIX);
-    }
-
-    static final class MovableClock extends Clock {
-        volatile Instant now = Instant.parse("2030-01-01T00:00:00.000001Z");
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 
     private static Message call(String content, Instant at, String... callIds) {
@@ -87,7 +66,7 @@ class RedisExpiryDifferentialTest {
 
     /** Returns null when equal, else a description of the first difference. */
     static String compare(Retention retention, boolean listener, long seed, int steps, boolean log) {
-        MovableClock clock = new MovableClock();
+        MutableClock clock = new MutableClock(Instant.parse("2030-01-01T00:00:00.000001Z"));
         List<String> redisRemoved = new ArrayList<>();
         List<String> memoryRemoved = new ArrayList<>();
         List<String> trace = new ArrayList<>();
@@ -107,12 +86,12 @@ class RedisExpiryDifferentialTest {
             Random random = new Random(seed);
             List<Message> sent = new ArrayList<>();
             for (int step = 0; step < steps; step++) {
-                clock.now = clock.now.plus(Duration.ofMinutes(random.nextInt(20)));
+                clock.advance(Duration.ofMinutes(random.nextInt(20)));
                 List<Message> batch = new ArrayList<>();
                 Set<String> inBatch = new LinkedHashSet<>();
                 int size = random.nextInt(3) == 0 ? 1 + random.nextInt(5) : 1;
                 for (int i = 0; i < size; i++) {
-                    Instant at = clock.now
+                    Instant at = clock.instant()
                             .minus(Duration.ofMinutes(random.nextInt(4) == 0 ? random.nextInt(90) : 0))
                             .minusNanos(1000L * random.nextInt(1000));
                     String content = "x".repeat(random.nextInt(6));
@@ -140,7 +119,7 @@ class RedisExpiryDifferentialTest {
                 }
                 sent.addAll(batch);
                 for (Message b : batch) {
-                    trace.add("step " + step + " now=" + clock.now + " " + b.role() + " " + b.id().substring(0, 8)
+                    trace.add("step " + step + " now=" + clock.instant() + " " + b.role() + " " + b.id().substring(0, 8)
                             + (b.isPinned() ? " pinned" : "") + " calls="
                             + b.toolCalls().stream().map(ToolCall::id).toList()
                             + " answers=" + b.toolCallId().orElse("-") + " ts=" + b.timestamp()

@@ -9,11 +9,9 @@ import io.agentmemory.MemoryStore;
 import io.agentmemory.Message;
 import io.agentmemory.Retention;
 import io.agentmemory.ToolCall;
-import java.time.Clock;
+import io.agentmemory.tck.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -26,24 +24,6 @@ import org.junit.jupiter.api.Test;
  * that follow are the same as without it.
  */
 class InMemoryRollBackGroupTest {
-    static final class MovableClock extends Clock {
-        volatile Instant now = Instant.parse("2030-01-01T00:00:00Z");
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 
     private static Message call(String content, String callId, Instant at) {
         return Message.assistant(content, List.of(new ToolCall(callId, "f", "{}"))).toBuilder()
@@ -52,7 +32,7 @@ class InMemoryRollBackGroupTest {
     }
 
     private static List<String> run(boolean failOnce) {
-        MovableClock clock = new MovableClock();
+        MutableClock clock = new MutableClock(Instant.parse("2030-01-01T00:00:00Z"));
         List<String> removed = new ArrayList<>();
         AtomicBoolean fail = new AtomicBoolean();
         try (Memory memory = InMemoryMemory.builder()
@@ -69,16 +49,17 @@ class InMemoryRollBackGroupTest {
                 })
                 .build()) {
             MemoryStore store = memory.session("t", "s");
-            Instant t0 = clock.now;
+            Instant t0 = clock.instant();
             store.add(call("a1", "c", t0));
             store.add(call("a2", "c", t0.minus(Duration.ofMinutes(50))));
             store.add(Message.tool("c", "t1").toBuilder().timestamp(t0).build());
             store.add(Message.tool("c", "t2").toBuilder().timestamp(t0).build());
-            clock.now = t0.plus(Duration.ofMinutes(15)); // a2 has expired; a1, t1, t2 have not
-            store.add(Message.user("u1").toBuilder().timestamp(clock.now).build());
+            clock.set(t0.plus(Duration.ofMinutes(15))); // a2 has expired; a1, t1, t2 have not
+            store.add(Message.user("u1").toBuilder().timestamp(clock.instant()).build());
             assertThat(removed).containsExactly("EXPIRED:a2", "EXPIRED:t2");
-            store.add(Message.user("u2").toBuilder().timestamp(clock.now).build());
-            Message u3 = Message.user("u3").toBuilder().timestamp(clock.now).build();
+            store.add(Message.user("u2").toBuilder().timestamp(clock.instant()).build());
+            Message u3 =
+                    Message.user("u3").toBuilder().timestamp(clock.instant()).build();
             if (failOnce) {
                 fail.set(true);
                 assertThatThrownBy(() -> store.add(u3)).isInstanceOf(MemoryException.class);
