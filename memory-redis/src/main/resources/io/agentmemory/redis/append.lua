@@ -626,7 +626,12 @@ end
 -- Every stored unpinned message with a sequence up to removedPrefix is removed by this call: expiry of a session
 -- left idle takes its oldest messages, and nothing below them needs to be read again.
 local removedPrefix, storedAllRemoved = 0, false
+-- The first stored unpinned message above removedPrefix, not removed when last read: until it is, nothing changes.
+local prefixBlocker
 local function advanceRemovedPrefix()
+  if prefixBlocker and not removed[prefixBlocker] then
+    return removedPrefix
+  end
   while not storedAllRemoved do
     local page = redis.call('ZRANGEBYSCORE', u, '(' .. string.format('%d', removedPrefix), '+inf', 'WITHSCORES',
       'LIMIT', 0, 64)
@@ -637,6 +642,7 @@ local function advanceRemovedPrefix()
     for i = 2, #page, 2 do
       local seqAt = tonumber(page[i])
       if not removed[seqAt] then
+        prefixBlocker = seqAt
         return removedPrefix
       end
       removedPrefix = seqAt
@@ -734,33 +740,53 @@ local function olderCaller(c, below)
   return false
 end
 
--- Gives the tool messages that answered call c of assistant message a, which expired before the older message
--- `to` that made the call, to `to`: the newest stored message before them that made their call. They lie between a
--- and the next message that made the call; `except` is the group's own, which goes with a.
-local function moveAnswers(a, to, c, except)
-  local bound = math.huge
-  for _, seqAt in ipairs(readStoredCallers()[c] or {}) do
-    if seqAt > a then
-      bound = seqAt
-      break
+-- Gives the tool messages that answered the calls of assistant message e, which expired before older messages that
+-- made those calls, to those messages: for each call, the newest stored message before them that made it. moves
+-- holds {call id, the older message, the group's own tool message (which goes with e) or nil}. The tool messages of a
+-- call lie between e and the next message that made it; the range above e is read once for all of e's calls, and
+-- only when e was stored before this call (every stored message is older than an incoming one).
+local function moveAnswers(e, moves)
+  local a = e.seq
+  local byCall, bound, widest = {}, {}, a
+  for _, mv in ipairs(moves) do
+    byCall[mv[1]] = mv
+    bound[mv[1]] = math.huge
+  end
+  if not e.new then
+    for c in pairs(byCall) do
+      for _, seqAt in ipairs(readStoredCallers()[c] or {}) do
+        if seqAt > a then
+          bound[c] = seqAt
+          break
+        end
+      end
     end
   end
   local candidates = {}
   for _, r in ipairs(newUnpinned) do
-    if r.seq > a and r.seq < bound then
-      if r.kind == 'a' and makesCall(r, c) then
-        bound = r.seq
+    if r.seq > a then
+      if r.kind == 'a' then
+        for _, k in ipairs(calls(r)) do
+          if bound[k] and r.seq < bound[k] then
+            bound[k] = r.seq
+          end
+        end
       elseif r.kind == 'r' then
         candidates[#candidates + 1] = r
       end
     end
   end
-  local hi = bound == math.huge and '+inf' or '(' .. string.format('%d', bound)
-  local members = redis.call('ZRANGEBYSCORE', u, '(' .. string.format('%d', a), hi, 'WITHSCORES')
-  for i = 1, #members, 2 do
-    local x = existing(tonumber(members[i + 1]), members[i])
-    if x.kind == 'r' then
-      candidates[#candidates + 1] = x
+  if not e.new then
+    for _, bc in pairs(bound) do
+      widest = math.max(widest, bc)
+    end
+    local hi = widest == math.huge and '+inf' or '(' .. string.format('%d', widest)
+    local members = redis.call('ZRANGEBYSCORE', u, '(' .. string.format('%d', a), hi, 'WITHSCORES')
+    for i = 1, #members, 2 do
+      local x = existing(tonumber(members[i + 1]), members[i])
+      if x.kind == 'r' then
+        candidates[#candidates + 1] = x
+      end
     end
   end
   local reqs = {}
@@ -768,18 +794,22 @@ local function moveAnswers(a, to, c, except)
     reqs[#reqs + 1] = {rv, 'r:', x.seq}
   end
   load(reqs)
-  local newestMoved = false
+  local newestMoved = {}
   for _, x in ipairs(candidates) do
-    if x.seq < bound and x.seq ~= except and not removed[x.seq] and rv[x.seq] == a and header(x)[5] == c then
-      put(rv, rDirty, x.seq, to)
-      if not newestMoved or x.seq > newestMoved then
-        newestMoved = x.seq
+    if not removed[x.seq] and rv[x.seq] == a then
+      local c = header(x)[5]
+      local mv = byCall[c]
+      if mv and x.seq < bound[c] and x.seq ~= mv[3] then
+        put(rv, rDirty, x.seq, mv[2])
+        if not newestMoved[c] or x.seq > newestMoved[c] then
+          newestMoved[c] = x.seq
+        end
       end
     end
   end
-  if newestMoved then
-    -- Newer than every tool message of the group of `to`: it is that group's now.
-    put(gv, gDirty, to .. ':' .. c, newestMoved)
+  for c, seqAt in pairs(newestMoved) do
+    -- Newer than every tool message of the older message's group: it is that group's now.
+    put(gv, gDirty, byCall[c][2] .. ':' .. c, seqAt)
   end
 end
 
@@ -804,6 +834,7 @@ end
 local function removeAlone(e, cause)
   dropMessage(e, cause)
   if e.kind == 'a' then
+    local moves = {}
     for _, c in ipairs(calls(e)) do
       load({{ov, 'o:', c}})
       local previous = cause == 'EXPIRED' and olderCaller(c, e.seq) or false
@@ -812,9 +843,12 @@ local function removeAlone(e, cause)
       end
       if previous then
         local own = gv[e.seq .. ':' .. c]
-        moveAnswers(e.seq, previous, c, own and own > 0 and own or nil)
+        moves[#moves + 1] = {c, previous, own and own > 0 and own or nil}
       end
       put(gv, gDirty, e.seq .. ':' .. c, false)
+    end
+    if #moves > 0 then
+      moveAnswers(e, moves)
     end
   elseif e.kind == 'r' then
     if not e.h and not e.new then

@@ -114,4 +114,54 @@ class RedisExpiryCostTest {
             assertThat(reads).as("reads by the append of the expired message").isLessThan(2 * 3000);
         }
     }
+
+    /** The range-reading commands the server ran so far. */
+    private static long rangeReads() {
+        try (Jedis jedis = new Jedis(URI.create(TestRedis.url()), 5000)) {
+            Matcher m = Pattern.compile("cmdstat_zrangebyscore:calls=(\\d+)").matcher(jedis.info("commandstats"));
+            return m.find() ? Long.parseLong(m.group(1)) : 0;
+        }
+    }
+
+    /**
+     * An expired message making 1,024 calls that an older stored message made too, with 3,000 tool messages above it:
+     * the tool messages it passes to the older message are read from the range above it once, not once a call (about
+     * 3 million index entries).
+     */
+    @Test
+    void theToolMessagesOfAnExpiredMessageMakingManyCallsAreReadOnce() {
+        MutableClock clock = new MutableClock(Instant.parse("2030-01-01T00:00:00Z"));
+        try (RedisMemory redis = RedisMemory.open(
+                TestRedis.settings(PREFIX),
+                new MemoryContext(clock, m -> 1, Retention.maxAge(Duration.ofHours(1)), EvictionListener.NONE))) {
+            MemoryStore store = redis.session(SessionKey.of("acme", "moved-" + UUID.randomUUID()));
+            List<ToolCall> calls = new ArrayList<>();
+            for (int i = 0; i < Message.MAX_TOOL_CALLS; i++) {
+                calls.add(new ToolCall("call_" + i, "f", "{}"));
+            }
+            Message older = store.add(Message.assistant("a0", calls).toBuilder()
+                    .timestamp(clock.instant())
+                    .build());
+            store.add(Message.assistant("a1", calls).toBuilder()
+                    .timestamp(clock.instant().minus(Duration.ofMinutes(50)))
+                    .build());
+            List<Message> batch = new ArrayList<>();
+            for (int i = 0; i < 3000; i++) {
+                batch.add(Message.tool("call_" + (i % Message.MAX_TOOL_CALLS), "r").toBuilder()
+                        .timestamp(clock.instant())
+                        .build());
+                if (batch.size() == 500 || i == 2999) {
+                    store.addAll(batch);
+                    batch.clear();
+                }
+            }
+            clock.advance(Duration.ofMinutes(15));
+            long before = rangeReads();
+            store.add(Message.user("u").toBuilder().timestamp(clock.instant()).build());
+            assertThat(rangeReads() - before).as("range reads by the append").isLessThan(20);
+            // a1 and the newest answer of each call went; the others answer a0 now and stay.
+            assertThat(store.count()).isEqualTo(1 + 3000 - Message.MAX_TOOL_CALLS + 1);
+            assertThat(store.history().get(0)).isEqualTo(older);
+        }
+    }
 }

@@ -307,11 +307,28 @@ final class RetentionPlan {
     }
 
     /**
+     * The sequence number of the first unpinned assistant message not planned for removal yet that made call
+     * {@code call} with a sequence number in {@code (after, before)}, or -1. One planned for removal earlier in the plan
+     * (expired) passes its tool messages to the caller before it, as in the in-memory backend; groups worked out
+     * before any removal (those of expired messages) count every stored caller.
+     */
+    private long firstCaller(String call, long after, long before) throws SQLException {
+        long from = after;
+        while (true) {
+            long found = firstStoredCaller(call, from, before);
+            if (found < 0 || !removed.containsKey(found)) {
+                return found;
+            }
+            from = found;
+        }
+    }
+
+    /**
      * The sequence number of the first unpinned assistant message (planned for removal or not) that made call
      * {@code call} with a sequence number in {@code (after, before)}, or -1: from the loaded headers, which cover
      * every unpinned message up to {@link #lastLoaded}, and beyond them from a range scan bounded by {@code before}.
      */
-    private long firstCaller(String call, long after, long before) throws SQLException {
+    private long firstStoredCaller(String call, long after, long before) throws SQLException {
         TreeSet<Long> loadedCallers = callers.get(call);
         Long found = loadedCallers == null ? null : loadedCallers.higher(after);
         if (found != null && found < before) {
