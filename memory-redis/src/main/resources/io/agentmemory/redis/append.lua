@@ -651,50 +651,6 @@ local function advanceRemovedPrefix()
   return removedPrefix
 end
 
--- The newest unpinned message of `kind` with a sequence in (above, below), not removed, that `matches` (false for
--- none): the incoming ones first (they come after every stored one), then the stored ones above the removed prefix,
--- newest first, a page at a time; `prepare`, if given, reads what `matches` needs of a page's candidates first.
-local function newestBetween(above, below, kind, matches, prepare)
-  local best = false
-  for _, r in ipairs(newUnpinned) do
-    if r.seq > above and r.seq < below and r.kind == kind and not removed[r.seq] and matches(r) then
-      best = r.seq
-    end
-  end
-  if best then
-    return best
-  end
-  above = math.max(above, advanceRemovedPrefix())
-  if storedAllRemoved or above + 1 >= below then
-    return false
-  end
-  local hi, lo = '(' .. string.format('%d', below), '(' .. string.format('%d', above)
-  while true do
-    local page = redis.call('ZREVRANGEBYSCORE', u, hi, lo, 'WITHSCORES', 'LIMIT', 0, 64)
-    if #page == 0 then
-      return false
-    end
-    local candidates = {}
-    for i = 1, #page, 2 do
-      local s = tonumber(page[i + 1])
-      local x = existing(s, page[i])
-      if x.kind == kind and not removed[s] then
-        candidates[#candidates + 1] = x
-      end
-      hi = '(' .. page[i + 1]
-    end
-    if prepare then
-      prepare(candidates)
-    end
-    for _, x in ipairs(candidates) do
-      if matches(x) then
-        return x.seq
-      end
-    end
-  end
-end
-
--- The newest assistant message below sequence `below` that made call c, or false.
 -- The stored unpinned assistant messages that made each call, by call id, ascending; read whole (one pass over the
 -- unpinned index and the assistant messages' headers) the first time an expired owner has stored messages below it,
 -- so that the search costs one pass, not one per call: an expired message can make a thousand calls.
@@ -720,6 +676,8 @@ local function readStoredCallers()
   return storedCallers
 end
 
+-- The newest assistant message below sequence `below`, not removed, that made call c (false for none): the incoming
+-- ones first (they come after every stored one), then the stored ones.
 local function olderCaller(c, below)
   for i = #newUnpinned, 1, -1 do
     local r = newUnpinned[i]
@@ -738,6 +696,15 @@ local function olderCaller(c, below)
     end
   end
   return false
+end
+
+-- Reads the "r:" field (the group each joined) of tool messages xs, in one HMGET.
+local function loadJoined(xs)
+  local reqs = {}
+  for _, x in ipairs(xs) do
+    reqs[#reqs + 1] = {rv, 'r:', x.seq}
+  end
+  load(reqs)
 end
 
 -- Gives the tool messages that answered the calls of assistant message e, which expired before older messages that
@@ -789,11 +756,7 @@ local function moveAnswers(e, moves)
       end
     end
   end
-  local reqs = {}
-  for _, x in ipairs(candidates) do
-    reqs[#reqs + 1] = {rv, 'r:', x.seq}
-  end
-  load(reqs)
+  loadJoined(candidates)
   local newestMoved = {}
   for _, x in ipairs(candidates) do
     if not removed[x.seq] and rv[x.seq] == a then
@@ -813,16 +776,47 @@ local function moveAnswers(e, moves)
   end
 end
 
--- The newest tool message between sequences a and `below` in the group of call c of assistant message a, or false.
+-- The newest tool message between sequences a and `below`, not removed, in the group of call c of assistant message a
+-- (false for none): the incoming ones first (they come after every stored one), then the stored ones above the removed
+-- prefix, newest first, a page at a time.
 local function olderAnswer(a, c, below)
-  return newestBetween(a, below, 'r', function(x) return rv[x.seq] == a and header(x)[5] == c end,
-    function(xs)
-      local reqs = {}
-      for _, x in ipairs(xs) do
-        reqs[#reqs + 1] = {rv, 'r:', x.seq}
+  local function joined(x)
+    return not removed[x.seq] and rv[x.seq] == a and header(x)[5] == c
+  end
+  local best = false
+  for _, r in ipairs(newUnpinned) do
+    if r.seq > a and r.seq < below and r.kind == 'r' and joined(r) then
+      best = r.seq
+    end
+  end
+  if best then
+    return best
+  end
+  local above = math.max(a, advanceRemovedPrefix())
+  if storedAllRemoved or above + 1 >= below then
+    return false
+  end
+  local hi, lo = '(' .. string.format('%d', below), '(' .. string.format('%d', above)
+  while true do
+    local page = redis.call('ZREVRANGEBYSCORE', u, hi, lo, 'WITHSCORES', 'LIMIT', 0, 64)
+    if #page == 0 then
+      return false
+    end
+    local candidates = {}
+    for i = 1, #page, 2 do
+      local x = existing(tonumber(page[i + 1]), page[i])
+      if x.kind == 'r' and not removed[x.seq] then
+        candidates[#candidates + 1] = x
       end
-      load(reqs)
-    end)
+      hi = '(' .. page[i + 1]
+    end
+    loadJoined(candidates)
+    for _, x in ipairs(candidates) do
+      if joined(x) then
+        return x.seq
+      end
+    end
+  end
 end
 
 -- Removes a message that is not removed with a group: an assistant message drops its ownerships (those it still

@@ -10,17 +10,13 @@ import io.agentmemory.SessionKey;
 import io.agentmemory.ToolCall;
 import io.agentmemory.spi.MemoryContext;
 import io.agentmemory.tck.MutableClock;
-import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import redis.clients.jedis.Jedis;
 
 /**
  * What max age costs the append script when it removes many assistant messages that make calls, counted in the
@@ -28,27 +24,14 @@ import redis.clients.jedis.Jedis;
  * owner's call reads each stored message at most once a write, never once for each expired message or each call.
  */
 class RedisExpiryCostTest {
+    /** The commands that read a sorted set's range or a hash's fields. */
+    static final String[] READS = {"zrange", "zrangebyscore", "zrevrangebyscore", "hget", "hmget"};
+
     private static final String PREFIX = TestRedis.newPrefix("expiry-cost");
 
     @AfterAll
     static void deleteKeys() {
         TestRedis.deleteKeys(TestRedis.url(), PREFIX);
-    }
-
-    /** The commands the server ran so far that read a sorted set's range or a hash's fields. */
-    private static long reads() {
-        long total = 0;
-        try (Jedis jedis = new Jedis(URI.create(TestRedis.url()), 5000)) {
-            String stats = jedis.info("commandstats");
-            for (String command : List.of("zrange", "zrangebyscore", "zrevrangebyscore", "hget", "hmget")) {
-                Matcher m =
-                        Pattern.compile("cmdstat_" + command + ":calls=(\\d+)").matcher(stats);
-                if (m.find()) {
-                    total += Long.parseLong(m.group(1));
-                }
-            }
-        }
-        return total;
     }
 
     private static void store(MemoryStore store, int n, Instant at) {
@@ -74,10 +57,10 @@ class RedisExpiryCostTest {
             MemoryStore store = redis.session(SessionKey.of("acme", "idle-" + UUID.randomUUID()));
             store(store, 2000, clock.instant());
             clock.advance(Duration.ofHours(2));
-            long before = reads();
+            long before = TestRedis.commandCalls(READS);
             store.add(
                     Message.user("back").toBuilder().timestamp(clock.instant()).build());
-            long reads = reads() - before;
+            long reads = TestRedis.commandCalls(READS) - before;
             assertThat(store.count()).isEqualTo(1);
             // A few a message (its header, its group's fields, whether a stored message is left below it); reading
             // every
@@ -104,22 +87,14 @@ class RedisExpiryCostTest {
             for (int i = 0; i < Message.MAX_TOOL_CALLS; i++) {
                 calls.add(new ToolCall("call_" + i, "f", "{}"));
             }
-            long before = reads();
+            long before = TestRedis.commandCalls(READS);
             store.add(Message.assistant("old", calls).toBuilder()
                     .timestamp(Instant.now().minus(Duration.ofHours(2)))
                     .build());
-            long reads = reads() - before;
+            long reads = TestRedis.commandCalls(READS) - before;
             assertThat(store.count()).isEqualTo(3000);
             // Each stored message's header once, for all 1,024 calls; once for each call took about 52,000.
             assertThat(reads).as("reads by the append of the expired message").isLessThan(2 * 3000);
-        }
-    }
-
-    /** The range-reading commands the server ran so far. */
-    private static long rangeReads() {
-        try (Jedis jedis = new Jedis(URI.create(TestRedis.url()), 5000)) {
-            Matcher m = Pattern.compile("cmdstat_zrangebyscore:calls=(\\d+)").matcher(jedis.info("commandstats"));
-            return m.find() ? Long.parseLong(m.group(1)) : 0;
         }
     }
 
@@ -156,9 +131,11 @@ class RedisExpiryCostTest {
                 }
             }
             clock.advance(Duration.ofMinutes(15));
-            long before = rangeReads();
+            long before = TestRedis.commandCalls("zrangebyscore");
             store.add(Message.user("u").toBuilder().timestamp(clock.instant()).build());
-            assertThat(rangeReads() - before).as("range reads by the append").isLessThan(20);
+            assertThat(TestRedis.commandCalls("zrangebyscore") - before)
+                    .as("range reads by the append")
+                    .isLessThan(20);
             // a1 and the newest answer of each call went; the others answer a0 now and stay.
             assertThat(store.count()).isEqualTo(1 + 3000 - Message.MAX_TOOL_CALLS + 1);
             assertThat(store.history().get(0)).isEqualTo(older);

@@ -11,17 +11,13 @@ import io.agentmemory.ToolCall;
 import io.agentmemory.core.inmemory.InMemoryMemory;
 import io.agentmemory.spi.MemoryContext;
 import io.agentmemory.tck.MutableClock;
-import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import redis.clients.jedis.Jedis;
 
 /**
  * Callers of one call id removed by max age out of sequence order, with several tool messages each: Redis keeps the
@@ -34,38 +30,6 @@ class RedisMovedAnswersTest {
     @AfterAll
     static void deleteKeys() {
         TestRedis.deleteKeys(TestRedis.url(), PREFIX);
-    }
-
-    static long reads() {
-        long total = 0;
-        try (Jedis jedis = new Jedis(URI.create(TestRedis.url()), 5000)) {
-            String stats = jedis.info("commandstats");
-            for (String command : List.of("zrange", "zrangebyscore", "zrevrangebyscore", "hget", "hmget")) {
-                Matcher m =
-                        Pattern.compile("cmdstat_" + command + ":calls=(\\d+)").matcher(stats);
-                if (m.find()) {
-                    total += Long.parseLong(m.group(1));
-                }
-            }
-        }
-        return total;
-    }
-
-    static String stats() {
-        try (Jedis jedis = new Jedis(URI.create(TestRedis.url()), 5000)) {
-            StringBuilder b = new StringBuilder();
-            for (String line : jedis.info("commandstats").split("\r?\n")) {
-                if (line.startsWith("cmdstat_evalsha")
-                        || line.startsWith("cmdstat_eval:")
-                        || line.startsWith("cmdstat_zrangebyscore")
-                        || line.startsWith("cmdstat_hget")
-                        || line.startsWith("cmdstat_hmget")
-                        || line.startsWith("cmdstat_zrange:")) {
-                    b.append(line).append("\n");
-                }
-            }
-            return b.toString();
-        }
     }
 
     private static Message call(String content, Instant at, String... ids) {
@@ -253,13 +217,13 @@ class RedisMovedAnswersTest {
                     batch.clear();
                 }
             }
-            long before = reads();
+            long before = TestRedis.commandCalls(RedisExpiryCostTest.READS);
             store.addAll(List.of(
                     call("a1", clock.instant(), "c"),
                     call("a2", clock.instant().minus(Duration.ofHours(2)), "c"),
                     tool("t1", clock.instant()),
                     tool("t2", clock.instant())));
-            long reads = reads() - before;
+            long reads = TestRedis.commandCalls(RedisExpiryCostTest.READS) - before;
             assertThat(store.count()).isEqualTo(3002);
             assertThat(reads)
                     .as("reads by an append of 4 messages above 3,000 stored ones")

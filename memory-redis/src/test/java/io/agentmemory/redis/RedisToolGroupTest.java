@@ -73,7 +73,16 @@ class RedisToolGroupTest {
         }
     }
 
-    private static void compareRandomly(Retention retention, boolean listener, long seed) {
+    /** One new session on Redis and in memory, with the removals each listener was told (Redis's with a listener). */
+    private interface Comparison {
+        void run(
+                MemoryStore r,
+                MemoryStore m,
+                Map<String, RemovalCause> redisRemoved,
+                Map<String, RemovalCause> memoryRemoved);
+    }
+
+    private static void inBoth(Retention retention, boolean listener, Comparison comparison) {
         Map<String, RemovalCause> redisRemoved = new HashMap<>();
         Map<String, RemovalCause> memoryRemoved = new HashMap<>();
         try (RedisMemory redis = redis(retention, listener ? recording(redisRemoved) : EvictionListener.NONE);
@@ -83,8 +92,12 @@ class RedisToolGroupTest {
                         .evictionListener(recording(memoryRemoved))
                         .build()) {
             SessionKey key = SessionKey.of("acme", "s-" + UUID.randomUUID());
-            MemoryStore r = redis.session(key);
-            MemoryStore m = memory.session(key);
+            comparison.run(redis.session(key), memory.session(key), redisRemoved, memoryRemoved);
+        }
+    }
+
+    private static void compareRandomly(Retention retention, boolean listener, long seed) {
+        inBoth(retention, listener, (r, m, redisRemoved, memoryRemoved) -> {
             Random random = new Random(seed);
             for (int step = 0; step < 60; step++) {
                 List<Message> batch = new ArrayList<>();
@@ -125,7 +138,7 @@ class RedisToolGroupTest {
                     assertThat(redisRemoved).as(at).isEqualTo(memoryRemoved);
                 }
             }
-        }
+        });
     }
 
     @Test
@@ -182,17 +195,7 @@ class RedisToolGroupTest {
         }
         for (Retention retention : List.of(Retention.maxMessages(1), Retention.maxTokens(3))) {
             for (boolean listener : new boolean[] {false, true}) {
-                Map<String, RemovalCause> redisRemoved = new HashMap<>();
-                Map<String, RemovalCause> memoryRemoved = new HashMap<>();
-                try (RedisMemory redis = redis(retention, listener ? recording(redisRemoved) : EvictionListener.NONE);
-                        InMemoryMemory memory = InMemoryMemory.builder()
-                                .tokenCounter(LENGTH)
-                                .retention(retention)
-                                .evictionListener(recording(memoryRemoved))
-                                .build()) {
-                    SessionKey key = SessionKey.of("acme", "many-" + UUID.randomUUID());
-                    MemoryStore r = redis.session(key);
-                    MemoryStore m = memory.session(key);
+                inBoth(retention, listener, (r, m, redisRemoved, memoryRemoved) -> {
                     r.addAll(conversation);
                     m.addAll(conversation);
                     Message next = Message.user("next");
@@ -207,7 +210,7 @@ class RedisToolGroupTest {
                     if (listener) {
                         assertThat(redisRemoved).as(at).isEqualTo(memoryRemoved);
                     }
-                }
+                });
             }
         }
     }

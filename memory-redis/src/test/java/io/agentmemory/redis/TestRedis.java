@@ -111,7 +111,25 @@ final class TestRedis {
         return deleted;
     }
 
-    /** Keys under {@code prefix} on one server. */
+    /**
+     * How many times the server of {@link #url()} ran the given commands (lower case, as {@code INFO commandstats} names
+     * them) since it started: calls from scripts included.
+     */
+    static long commandCalls(String... commands) {
+        try (Jedis jedis = new Jedis(java.net.URI.create(url()), 5000)) {
+            String stats = jedis.info("commandstats");
+            long total = 0;
+            for (String command : commands) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("cmdstat_" + command + ":calls=(\\d+)")
+                        .matcher(stats);
+                if (m.find()) {
+                    total += Long.parseLong(m.group(1));
+                }
+            }
+            return total;
+        }
+    }
+
     /** The bytes the server has sent to its clients since it started ({@code INFO stats}). */
     static long outputBytes(Jedis jedis) {
         return jedis.info("stats")
@@ -122,6 +140,7 @@ final class TestRedis {
                 .orElseThrow();
     }
 
+    /** Keys under {@code prefix} on one server. */
     static long countKeys(Jedis jedis, String prefix) {
         long n = 0;
         ScanParams params = new ScanParams().match(glob(prefix) + "*").count(1000);
